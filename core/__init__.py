@@ -1,0 +1,1 @@
+"""Shared kernel: settings, clock, money and errors. Imports nothing else of Moneta."""

@@ -1,0 +1,92 @@
+"""The one settings object. Env prefix MONETA_, plus Stripe's and OpenAI's own names."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SANDBOX_WEBHOOK_SECRET = "whsec_moneta_offline_sandbox"
+
+
+class Settings(BaseSettings):
+    """Everything configurable. With nothing set, Moneta runs on embedded defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="MONETA_", extra="ignore")
+
+    data_dir: Path = Path(".moneta")
+    database_url: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = "moneta"
+
+    stripe_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("STRIPE_API_KEY", "MONETA_STRIPE_API_KEY")
+    )
+    stripe_webhook_secret: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET", "MONETA_STRIPE_WEBHOOK_SECRET"),
+    )
+    stripe_api_base: str | None = None
+    stripe_max_retries: int = 3
+    stripe_timeout_seconds: float = 20.0
+    webhook_tolerance_seconds: int = 300
+    webhook_max_bytes: int = 1024 * 1024
+
+    smtp_url: str | None = None
+    email_from: str = "Moneta <billing@moneta.local>"
+    outbox_dir: Path | None = None
+    operator_emails: str = "operators@moneta.local"
+
+    task_max_attempts: int = 8
+    task_lease_seconds: int = 60
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 600.0
+    relay_interval_seconds: float = 2.0
+    relay_republish_after_seconds: float = 30.0
+
+    approval_two_approvers_above: int = 50_000
+    approval_ttl_hours: int = 72
+
+    grace_period_days: int = 7
+    entitlements_file: Path | None = None
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'moneta.db').resolve()}"
+
+    @property
+    def effective_outbox_dir(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def sandbox_mode(self) -> bool:
+        """True when no Stripe key is set: the offline sandbox stands in for Stripe."""
+        return not self.stripe_api_key
+
+    @property
+    def webhook_secrets(self) -> list[str]:
+        """Every accepted signing secret (comma-separated, for rotation)."""
+        if self.stripe_webhook_secret:
+            return [s.strip() for s in self.stripe_webhook_secret.split(",") if s.strip()]
+        return [SANDBOX_WEBHOOK_SECRET] if self.sandbox_mode else []
+
+    @property
+    def operator_email_list(self) -> list[str]:
+        return [e.strip() for e in self.operator_emails.split(",") if e.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (after the environment changed, e.g. in tests)."""
+    get_settings.cache_clear()

@@ -1,0 +1,20 @@
+"""Dialect-aware statements that the ORM does not spell portably."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def insert_ignore(session: Session, model: type[Any], values: dict[str, Any]) -> Any | None:
+    """INSERT ... ON CONFLICT DO NOTHING; the new row's primary key, or None if it existed."""
+    stmt: Insert
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = postgresql.insert(model).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite.insert(model).values(**values).on_conflict_do_nothing()
+    pk = model.__mapper__.primary_key[0]
+    return session.execute(stmt.returning(pk)).scalar_one_or_none()

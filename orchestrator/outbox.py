@@ -1,0 +1,81 @@
+"""`submit()`: write the task row in the caller's transaction; publish its id after commit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from db.models import Task, TaskStatus
+from db.statements import insert_ignore
+from orchestrator.routes import agent_for
+from orchestrator.transport import StreamTransport
+
+log = logging.getLogger(__name__)
+
+_PENDING = "moneta_unpublished_tasks"
+_transport: StreamTransport | None = None
+
+
+def use_transport(transport: StreamTransport | None) -> None:
+    """Set the process-wide transport that commits publish to (None: rely on the relay)."""
+    global _transport
+    _transport = transport
+
+
+def submit(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    dedupe_key: str | None = None,
+    available_at: datetime | None = None,
+    max_attempts: int = 8,
+) -> int | None:
+    """Queue a task; returns its id, or None when a task with `dedupe_key` already exists."""
+    agent = agent_for(kind)
+    now = utcnow()
+    due = available_at is None or available_at <= now
+    task_id = insert_ignore(
+        session,
+        Task,
+        {
+            "kind": kind,
+            "agent": agent,
+            "payload": payload,
+            "dedupe_key": dedupe_key,
+            "status": TaskStatus.PENDING,
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "available_at": available_at or now,
+            # Marked published now: if the push after commit is lost, the relay re-sends it.
+            "published_at": now if due else None,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    if task_id is not None and due:
+        session.info.setdefault(_PENDING, []).append((agent, task_id))
+    return task_id
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending or _transport is None:
+        return
+    try:
+        _transport.publish(pending)
+    except Exception:  # Redis down: the rows are committed, the relay will publish them.
+        log.warning(
+            "publish of %d task(s) failed; the relay will retry", len(pending), exc_info=True
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,52 @@
+"""The relay: re-publish tasks that are due but may not be in Redis (lost push, flush,
+retry backoff over, lease of a dead worker expired)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from core.clock import utcnow
+from core.settings import Settings
+from db.models import Task, TaskStatus
+from db.session import Database
+from orchestrator.transport import StreamTransport
+
+
+def relay_once(
+    database: Database, transport: StreamTransport, settings: Settings, *, limit: int = 5000
+) -> int:
+    """Publish one batch of due tasks; returns how many were published."""
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.relay_republish_after_seconds)
+    due = or_(
+        and_(
+            Task.status == TaskStatus.PENDING,
+            Task.available_at <= now,
+            or_(Task.published_at.is_(None), Task.published_at < stale),
+        ),
+        and_(
+            Task.status == TaskStatus.RUNNING,
+            Task.lease_until < now,
+            or_(Task.published_at.is_(None), Task.published_at < stale),
+        ),
+    )
+    with database.transaction() as session:
+        rows = session.execute(
+            select(Task.id, Task.agent).where(due).order_by(Task.id).limit(limit)
+        ).all()
+        if not rows:
+            return 0
+        ids = [r.id for r in rows]
+        session.execute(update(Task).where(Task.id.in_(ids)).values(published_at=now))
+    transport.publish((r.agent, r.id) for r in rows)
+    return len(rows)
+
+
+def relay_all(database: Database, transport: StreamTransport, settings: Settings) -> int:
+    """Relay until nothing is due (used by tests and after a Redis loss)."""
+    total = 0
+    while (n := relay_once(database, transport, settings)) > 0:
+        total += n
+    return total

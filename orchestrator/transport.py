@@ -1,0 +1,123 @@
+"""Redis Streams transport: one stream and one consumer group per agent.
+
+Only task ids travel through Redis; the task row in the database is the truth, so a lost
+or duplicated message costs a re-publish or a failed conditional claim, never work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+log = logging.getLogger(__name__)
+
+Message = tuple[str, str, int]  # (agent, stream message id, task id)
+
+
+class StreamTransport:
+    def __init__(self, client: redis.Redis, prefix: str = "moneta") -> None:
+        self.redis = client
+        self.prefix = prefix
+        self._groups_ready: set[str] = set()
+
+    def stream(self, agent: str) -> str:
+        return f"{self.prefix}:stream:{{{agent}}}"
+
+    def group(self, agent: str) -> str:
+        return f"{self.prefix}:group:{agent}"
+
+    def ensure_group(self, agent: str) -> None:
+        try:
+            self.redis.xgroup_create(self.stream(agent), self.group(agent), id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._groups_ready.add(agent)
+
+    def publish(self, items: Iterable[tuple[str, int]]) -> None:
+        """XADD each (agent, task id); one round trip for the lot."""
+        pipe = self.redis.pipeline(transaction=False)
+        count = 0
+        for agent, task_id in items:
+            pipe.xadd(self.stream(agent), {"t": str(task_id)})
+            count += 1
+        if count:
+            pipe.execute()
+
+    def read(
+        self, agents: list[str], consumer: str, *, count: int = 10, block_ms: int = 1000
+    ) -> list[Message]:
+        """New messages for this consumer across the agents' streams."""
+        for agent in agents:
+            if agent not in self._groups_ready:
+                self.ensure_group(agent)
+        messages: list[Message] = []
+        for agent in agents:
+            try:
+                reply = self.redis.xreadgroup(
+                    self.group(agent),
+                    consumer,
+                    {self.stream(agent): ">"},
+                    count=count,
+                    block=block_ms if len(agents) == 1 else max(1, block_ms // len(agents)),
+                )
+            except redis.ResponseError as exc:
+                if "NOGROUP" in str(exc):  # Redis was flushed or restarted: recreate
+                    self._groups_ready.discard(agent)
+                    self.ensure_group(agent)
+                    continue
+                raise
+            messages.extend(_parse(agent, reply))
+        return messages
+
+    def autoclaim(
+        self, agent: str, consumer: str, *, min_idle_ms: int, count: int = 50
+    ) -> list[Message]:
+        """Take over messages that a dead consumer read but never acknowledged."""
+        try:
+            reply = self.redis.xautoclaim(
+                self.stream(agent), self.group(agent), consumer, min_idle_ms, "0-0", count=count
+            )
+        except redis.ResponseError as exc:
+            if "NOGROUP" in str(exc):
+                self.ensure_group(agent)
+                return []
+            raise
+        entries = reply[1] if len(reply) > 1 else []
+        return [(agent, _text(mid), int(fields[b"t"])) for mid, fields in entries if fields]
+
+    def ack(self, agent: str, message_ids: list[str]) -> None:
+        if message_ids:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xack(self.stream(agent), self.group(agent), *message_ids)
+            pipe.xdel(self.stream(agent), *message_ids)
+            pipe.execute()
+
+    def depth(self, agent: str) -> dict[str, int]:
+        """Messages not yet delivered (lag) and delivered but unacknowledged (pending)."""
+        try:
+            groups = self.redis.xinfo_groups(self.stream(agent))
+        except redis.ResponseError:
+            return {"lag": 0, "pending": 0}
+        for info in groups:
+            if _text(info["name"]) == self.group(agent):
+                return {"lag": int(info.get("lag") or 0), "pending": int(info.get("pending") or 0)}
+        return {"lag": 0, "pending": 0}
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _parse(agent: str, reply: Any) -> list[Message]:
+    out: list[Message] = []
+    for _stream, entries in reply or []:
+        for mid, fields in entries:
+            out.append((agent, _text(mid), int(fields[b"t"])))
+    return out
