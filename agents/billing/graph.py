@@ -1,0 +1,84 @@
+"""The billing agent: one LangGraph graph that routes each task kind to the node doing it."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+
+from agents.context import AgentContext, TaskInfo
+
+
+class BillingState(TypedDict, total=False):
+    kind: str
+    payload: dict[str, Any]
+    attempt: int
+    result: dict[str, Any]
+
+
+def _ctx(config: RunnableConfig) -> AgentContext:
+    ctx: AgentContext = config["configurable"]["ctx"]
+    return ctx
+
+
+def apply_stripe_event(state: BillingState, config: RunnableConfig) -> BillingState:
+    from agents.billing.events import apply_stripe_event as apply
+
+    return {"result": apply(_ctx(config), state["payload"])}
+
+
+def reconcile_with_stripe(state: BillingState, config: RunnableConfig) -> BillingState:
+    from agents.billing.reconcile import reconcile_events
+
+    return {"result": reconcile_events(_ctx(config), state["payload"])}
+
+
+def run_refund(state: BillingState, config: RunnableConfig) -> BillingState:
+    from agents.billing.refunds import advance_refund
+
+    return {"result": advance_refund(_ctx(config), state["kind"], state["payload"])}
+
+
+def expire_approvals(state: BillingState, config: RunnableConfig) -> BillingState:
+    from agents.approvals.expiry import expire_due_approvals
+
+    return {"result": expire_due_approvals(_ctx(config), state["payload"])}
+
+
+NODE_FOR_KIND = {
+    "stripe.event": "apply_stripe_event",
+    "stripe.reconcile": "reconcile_with_stripe",
+    "refund.start": "run_refund",
+    "refund.resume": "run_refund",
+    "approvals.expire": "expire_approvals",
+}
+
+
+def _route(state: BillingState) -> str:
+    return NODE_FOR_KIND[state["kind"]]
+
+
+def build_graph() -> Any:
+    graph = StateGraph(BillingState)
+    graph.add_node("apply_stripe_event", apply_stripe_event)
+    graph.add_node("reconcile_with_stripe", reconcile_with_stripe)
+    graph.add_node("run_refund", run_refund)
+    graph.add_node("expire_approvals", expire_approvals)
+    graph.add_conditional_edges(START, _route, list(NODE_FOR_KIND.values()))
+    for node in set(NODE_FOR_KIND.values()):
+        graph.add_edge(node, END)
+    return graph.compile()
+
+
+_GRAPH = build_graph()
+
+
+def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:
+    """Run one billing task through the graph, inside the task's unit of work."""
+    state = _GRAPH.invoke(
+        {"kind": task.kind, "payload": task.payload, "attempt": task.attempt},
+        config={"configurable": {"ctx": ctx}},
+    )
+    result: dict[str, Any] | None = state.get("result")
+    return result
