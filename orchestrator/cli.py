@@ -16,3 +16,7 @@ app.add_typer(analytics.app, name="analytics", help="Daily metrics and backfills
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
