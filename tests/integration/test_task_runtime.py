@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -17,15 +16,7 @@ from orchestrator.relay import relay_all
 from orchestrator.transport import StreamTransport
 from orchestrator.wiring import Runtime
 from orchestrator.worker import Worker
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+from tests.support.waiting import wait_until
 
 
 def statuses(database: Database) -> dict[int, str]:
