@@ -19,6 +19,9 @@ RETRIEVABLE = (
     "dispute",
 )
 
+# Every refund carries its idempotency key here, so one made before a crash can be found again.
+IDEMPOTENCY_METADATA_KEY = "moneta_idempotency_key"
+
 
 class StripeGatewayError(Exception):
     """A call that may succeed if retried with the same idempotency key (network, 5xx, 429)."""

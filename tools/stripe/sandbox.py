@@ -1,0 +1,316 @@
+"""The offline Stripe stand-in: a small SQLite file, used when no STRIPE_API_KEY is set.
+
+It behaves like Stripe where Moneta depends on it: refunds are capped at what is left of the
+charge, idempotency keys replay the first outcome, and a refund records `charge.refunded`.
+One SQLite file in WAL mode serves every process and thread; each write is one IMMEDIATE
+transaction, so two callers with the same key get one refund.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+import stripe
+
+from core.clock import utcnow
+from tools.stripe.gateway import (
+    IDEMPOTENCY_METADATA_KEY,
+    RETRIEVABLE,
+    StripeNotFound,
+    StripeRequestError,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource TEXT NOT NULL,
+    id TEXT NOT NULL,
+    charge TEXT,
+    body TEXT NOT NULL,
+    UNIQUE (resource, id)
+);
+CREATE INDEX IF NOT EXISTS objects_by_charge ON objects (resource, charge);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key TEXT PRIMARY KEY,
+    request TEXT NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_created ON events (created, seq);
+"""
+_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class SandboxGateway:
+    """Stripe's refund and event behaviour over a local SQLite file; no real money moves."""
+
+    label = "offline sandbox (no real money moves)"
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    # Seeding API (the demo and tests put the objects Moneta will look up).
+
+    def put(self, resource: str, obj: dict[str, Any]) -> None:
+        """Store (or replace) `obj` as Stripe's `resource` with id `obj["id"]`."""
+        with self._write() as db:
+            _store(db, resource, obj)
+
+    def get(self, resource: str, object_id: str) -> dict[str, Any] | None:
+        with self._connect() as db:
+            return _load(db, resource, object_id)
+
+    def record_event(self, event: dict[str, Any]) -> None:
+        """Record an event for `list_events`; an event id already recorded is kept as it was."""
+        with self._write() as db:
+            _insert_event(db, event)
+
+    # The gateway protocol.
+
+    def retrieve(self, resource: str, object_id: str) -> dict[str, Any]:
+        if resource not in RETRIEVABLE:
+            raise ValueError(f"cannot retrieve {resource!r}; one of {RETRIEVABLE}")
+        obj = self.get(resource, object_id)
+        if obj is None:
+            raise StripeNotFound(f"No such {resource}: '{object_id}'")
+        return obj
+
+    def create_refund(
+        self,
+        *,
+        amount: int,
+        idempotency_key: str,
+        charge: str | None = None,
+        payment_intent: str | None = None,
+        reason: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        request = json.dumps(
+            {
+                "amount": amount,
+                "charge": charge,
+                "payment_intent": payment_intent,
+                "reason": reason,
+                "metadata": metadata or {},
+            },
+            sort_keys=True,
+        )
+        with self._write() as db:
+            row = db.execute(
+                "SELECT request, outcome FROM idempotency_keys WHERE key = ?", (idempotency_key,)
+            ).fetchone()
+            if row is None:
+                outcome = _refund_outcome(
+                    db,
+                    amount=amount,
+                    idempotency_key=idempotency_key,
+                    charge=charge,
+                    payment_intent=payment_intent,
+                    reason=reason,
+                    metadata=metadata or {},
+                )
+                db.execute(
+                    "INSERT INTO idempotency_keys (key, request, outcome) VALUES (?, ?, ?)",
+                    (idempotency_key, request, json.dumps(outcome)),
+                )
+            elif row[0] != request:
+                raise StripeRequestError(
+                    "Keys for idempotent requests can only be used with the same parameters "
+                    "they were first used with.",
+                    code="idempotency_error",
+                )
+            else:
+                outcome = json.loads(row[1])
+        return _replay(outcome)
+
+    def list_refunds(self, *, charge: str) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT body FROM objects WHERE resource = 'refund' AND charge = ? "
+                "ORDER BY seq DESC",
+                (charge,),
+            ).fetchall()
+        return [json.loads(body) for (body,) in rows]
+
+    def list_events(self, *, created_after: int) -> Iterator[dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT body FROM events WHERE created > ? ORDER BY created, seq",
+                (created_after,),
+            ).fetchall()
+        return iter([json.loads(body) for (body,) in rows])
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with closing(
+            sqlite3.connect(self._path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        ) as db:
+            yield db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: writers queue on the file lock, readers carry on (WAL)."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+
+def _refund_outcome(
+    db: sqlite3.Connection,
+    *,
+    amount: int,
+    idempotency_key: str,
+    charge: str | None,
+    payment_intent: str | None,
+    reason: str | None,
+    metadata: dict[str, str],
+) -> dict[str, Any]:
+    """Make the refund, or the error Stripe would answer, as an outcome to store and replay."""
+    try:
+        refund = _make_refund(
+            db,
+            amount=amount,
+            charge_id=_charge_id(db, charge, payment_intent),
+            reason=reason,
+            metadata={**metadata, IDEMPOTENCY_METADATA_KEY: idempotency_key},
+        )
+    except StripeNotFound as error:
+        return {"error": "not_found", "message": str(error)}
+    except StripeRequestError as error:
+        return {"error": "request", "message": str(error), "code": error.code}
+    return {"refund": refund}
+
+
+def _replay(outcome: dict[str, Any]) -> dict[str, Any]:
+    if outcome.get("error") == "not_found":
+        raise StripeNotFound(outcome["message"])
+    if outcome.get("error") == "request":
+        raise StripeRequestError(outcome["message"], code=outcome["code"])
+    return outcome["refund"]  # type: ignore[no-any-return]
+
+
+def _charge_id(db: sqlite3.Connection, charge: str | None, payment_intent: str | None) -> str:
+    if charge is not None:
+        return charge
+    if payment_intent is None:
+        raise StripeRequestError(
+            "One of `charge` or `payment_intent` is required.", code="parameter_missing"
+        )
+    intent = _load(db, "payment_intent", payment_intent)
+    if intent is None:
+        raise StripeNotFound(f"No such payment_intent: '{payment_intent}'")
+    latest = intent.get("latest_charge")
+    if isinstance(latest, dict):
+        latest = latest.get("id")
+    if not latest:
+        raise StripeRequestError(
+            f"PaymentIntent {payment_intent} has no charge to refund.", code="charge_not_found"
+        )
+    return str(latest)
+
+
+def _make_refund(
+    db: sqlite3.Connection,
+    *,
+    amount: int,
+    charge_id: str,
+    reason: str | None,
+    metadata: dict[str, str],
+) -> dict[str, Any]:
+    charge = _load(db, "charge", charge_id)
+    if charge is None:
+        raise StripeNotFound(f"No such charge: '{charge_id}'")
+    if amount <= 0:
+        raise StripeRequestError(
+            "Refund amount must be a positive integer.", code="parameter_invalid_integer"
+        )
+    refunded_before = int(charge.get("amount_refunded") or 0)
+    remaining = int(charge["amount"]) - refunded_before
+    if remaining <= 0:
+        raise StripeRequestError(
+            f"Charge {charge_id} has already been refunded.", code="charge_already_refunded"
+        )
+    if amount > remaining:
+        raise StripeRequestError(
+            f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
+            code="amount_too_large",
+        )
+    now = int(utcnow().timestamp())
+    refund = {
+        "id": f"re_{secrets.token_hex(12)}",
+        "object": "refund",
+        "amount": amount,
+        "currency": charge["currency"],
+        "charge": charge_id,
+        "payment_intent": charge.get("payment_intent"),
+        "reason": reason,
+        "metadata": metadata,
+        "status": "succeeded",
+        "created": now,
+    }
+    _store(db, "refund", refund)
+    charge["amount_refunded"] = refunded_before + amount
+    charge["refunded"] = charge["amount_refunded"] >= int(charge["amount"])
+    _store(db, "charge", charge)
+    event = {
+        "id": f"evt_{secrets.token_hex(12)}",
+        "object": "event",
+        "type": "charge.refunded",
+        "api_version": stripe.api_version,
+        "created": now,
+        "livemode": False,
+        "pending_webhooks": 0,
+        "request": {"id": None, "idempotency_key": metadata[IDEMPOTENCY_METADATA_KEY]},
+        "data": {
+            "object": charge,
+            "previous_attributes": {
+                "amount_refunded": refunded_before,
+                "refunded": False,
+            },
+        },
+    }
+    _insert_event(db, event)
+    return refund
+
+
+def _store(db: sqlite3.Connection, resource: str, obj: dict[str, Any]) -> None:
+    charge = obj.get("charge") if resource == "refund" else None
+    db.execute(
+        "INSERT INTO objects (resource, id, charge, body) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (resource, id) DO UPDATE SET charge = excluded.charge, body = excluded.body",
+        (resource, obj["id"], charge, json.dumps(obj)),
+    )
+
+
+def _insert_event(db: sqlite3.Connection, event: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO events (id, created, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        (event["id"], int(event["created"]), json.dumps(event)),
+    )
+
+
+def _load(db: sqlite3.Connection, resource: str, object_id: str) -> dict[str, Any] | None:
+    row = db.execute(
+        "SELECT body FROM objects WHERE resource = ? AND id = ?", (resource, object_id)
+    ).fetchone()
+    return json.loads(row[0]) if row else None
