@@ -1,0 +1,73 @@
+"""The analytics agent: records business events and writes the daily metric snapshots."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+
+from agents.analytics.daily import aggregate_day
+from agents.analytics.events import record_event
+from agents.context import AgentContext, TaskInfo
+from core.errors import PermanentError
+
+
+class AnalyticsState(TypedDict, total=False):
+    kind: str
+    payload: dict[str, Any]
+    result: dict[str, Any]
+
+
+def _ctx(config: RunnableConfig) -> AgentContext:
+    ctx: AgentContext = config["configurable"]["ctx"]
+    return ctx
+
+
+def record_business_event(state: AnalyticsState, config: RunnableConfig) -> AnalyticsState:
+    return {"result": record_event(_ctx(config).session, state["payload"])}
+
+
+def write_daily_snapshot(state: AnalyticsState, config: RunnableConfig) -> AnalyticsState:
+    raw = state["payload"].get("day")
+    try:
+        day = date.fromisoformat(str(raw))
+    except ValueError:
+        raise PermanentError(f"analytics.daily needs day as YYYY-MM-DD, got {raw!r}") from None
+    snapshots = aggregate_day(_ctx(config).session, day)
+    return {"result": {"day": day.isoformat(), "snapshots": len(snapshots)}}
+
+
+NODE_FOR_KIND = {
+    "analytics.record": "record_business_event",
+    "analytics.daily": "write_daily_snapshot",
+}
+
+
+def _route(state: AnalyticsState) -> str:
+    return NODE_FOR_KIND[state["kind"]]
+
+
+def build_graph() -> Any:
+    graph = StateGraph(AnalyticsState)
+    graph.add_node("record_business_event", record_business_event)
+    graph.add_node("write_daily_snapshot", write_daily_snapshot)
+    graph.add_conditional_edges(START, _route, list(NODE_FOR_KIND.values()))
+    graph.add_edge("record_business_event", END)
+    graph.add_edge("write_daily_snapshot", END)
+    return graph.compile()
+
+
+_GRAPH = build_graph()
+
+
+def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:
+    """Run one analytics task inside the task's unit of work."""
+    if task.kind not in NODE_FOR_KIND:
+        raise PermanentError(f"the analytics agent does not handle {task.kind!r}")
+    state = _GRAPH.invoke(
+        {"kind": task.kind, "payload": task.payload}, config={"configurable": {"ctx": ctx}}
+    )
+    result: dict[str, Any] | None = state.get("result")
+    return result

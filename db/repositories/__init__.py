@@ -1,0 +1,1 @@
+"""Repositories: the only modules that hold queries, one per domain."""

@@ -1,0 +1,142 @@
+"""Queries behind analytics: business events, the versions and money of a day, snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from db.models import (
+    AnalyticsEvent,
+    Invoice,
+    MetricSnapshot,
+    Payment,
+    Refund,
+    Subscription,
+    SubscriptionVersion,
+)
+from db.statements import insert_ignore
+
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+
+def record_event(session: Session, values: dict[str, Any]) -> bool:
+    """Insert a business event unless its dedupe key is known; True if it was new."""
+    return insert_ignore(session, AnalyticsEvent, values) is not None
+
+
+def latest_versions(
+    session: Session,
+    before: datetime,
+    *,
+    statuses: Collection[str] | None = None,
+    or_changed_since: datetime | None = None,
+) -> list[SubscriptionVersion]:
+    """Each subscription's latest version before `before`, kept if its status is in `statuses`
+    (all when None) or it was recorded at or after `or_changed_since`."""
+    version = SubscriptionVersion
+    newest = (
+        select(
+            version.stripe_subscription_id.label("sid"),
+            func.max(version.valid_from).label("valid_from"),
+        )
+        .where(version.valid_from < before)
+        .group_by(version.stripe_subscription_id)
+        .subquery()
+    )
+    query = select(version).join(
+        newest,
+        and_(
+            version.stripe_subscription_id == newest.c.sid,
+            version.valid_from == newest.c.valid_from,
+        ),
+    )
+    if statuses is not None:
+        keep: ColumnElement[bool] = version.status.in_(statuses)
+        if or_changed_since is not None:
+            keep = or_(keep, version.valid_from >= or_changed_since)
+        query = query.where(keep)
+    return list(session.scalars(query))
+
+
+def first_seen_between(session: Session, start: datetime, end: datetime) -> set[str]:
+    """Subscriptions whose first version falls in [start, end)."""
+    version = SubscriptionVersion
+    earlier = aliased(SubscriptionVersion)
+    seen_before = exists().where(
+        earlier.stripe_subscription_id == version.stripe_subscription_id,
+        earlier.valid_from < start,
+    )
+    return set(
+        session.scalars(
+            select(version.stripe_subscription_id)
+            .where(version.valid_from >= start, version.valid_from < end, ~seen_before)
+            .distinct()
+        )
+    )
+
+
+def payment_totals(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[str, str | None, str, int, int]]:
+    """(currency, plan, status, count, amount) of succeeded and failed payments in [start, end);
+    plan is that of the subscription the payment's invoice belongs to, else None."""
+    at = func.coalesce(Payment.paid_at, Payment.created_at)
+    rows = session.execute(
+        select(
+            Payment.currency,
+            Subscription.plan,
+            Payment.status,
+            func.count(),
+            func.coalesce(func.sum(Payment.amount), 0),
+        )
+        .outerjoin(Invoice, Invoice.stripe_invoice_id == Payment.stripe_invoice_id)
+        .outerjoin(
+            Subscription, Subscription.stripe_subscription_id == Invoice.stripe_subscription_id
+        )
+        .where(at >= start, at < end, Payment.status.in_((SUCCEEDED, FAILED)))
+        .group_by(Payment.currency, Subscription.plan, Payment.status)
+    ).all()
+    # SUM() of a bigint is NUMERIC on PostgreSQL: back to integer minor units.
+    return [(cur, plan, status, int(n), int(total)) for cur, plan, status, n, total in rows]
+
+
+def refund_totals(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[str, str | None, int]]:
+    """(currency, plan, amount) of succeeded refunds in [start, end), plan as for payments."""
+    rows = session.execute(
+        select(Refund.currency, Subscription.plan, func.coalesce(func.sum(Refund.amount), 0))
+        .outerjoin(Payment, Payment.id == Refund.payment_id)
+        .outerjoin(Invoice, Invoice.stripe_invoice_id == Payment.stripe_invoice_id)
+        .outerjoin(
+            Subscription, Subscription.stripe_subscription_id == Invoice.stripe_subscription_id
+        )
+        .where(Refund.refunded_at >= start, Refund.refunded_at < end, Refund.status == SUCCEEDED)
+        .group_by(Refund.currency, Subscription.plan)
+    ).all()
+    return [(currency, plan, int(total)) for currency, plan, total in rows]
+
+
+def replace_snapshots(
+    session: Session, day: date, snapshots: list[MetricSnapshot]
+) -> list[MetricSnapshot]:
+    """Swap the day's snapshot rows for `snapshots`; other days are untouched."""
+    session.execute(delete(MetricSnapshot).where(MetricSnapshot.day == day))
+    session.add_all(snapshots)
+    session.flush()
+    return snapshots
+
+
+def snapshots_of(session: Session, day: date) -> list[MetricSnapshot]:
+    return list(
+        session.scalars(
+            select(MetricSnapshot)
+            .where(MetricSnapshot.day == day)
+            .order_by(MetricSnapshot.currency, MetricSnapshot.plan)
+        )
+    )
