@@ -1,0 +1,116 @@
+"""Handlers of checkout.session.completed and its async payment outcomes.
+
+A session is fulfilled only once its money is in: `payment_status` paid or
+no_payment_required. An unpaid session (bank debits, vouchers) waits for
+`checkout.session.async_payment_succeeded`; `..._failed` tells the customer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.billing.followups import record_business_event, request_provisioning
+from agents.billing.mirror import Outcome, ensure_customer
+from agents.billing.stripe_objects import (
+    CheckoutSnapshot,
+    event_object,
+    event_time,
+    read_checkout_session,
+)
+from agents.context import AgentContext
+from agents.notification.requests import notify
+from db.repositories.billing import fill_customer_contact, upsert_payment
+
+
+def apply_checkout_completed(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
+    checkout = read_checkout_session(event_object(event))
+    if not checkout.is_paid:
+        return "ignored"  # fulfilled by checkout.session.async_payment_succeeded
+    return fulfil_checkout(ctx, event, checkout)
+
+
+def apply_checkout_async_payment_succeeded(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
+    return fulfil_checkout(ctx, event, read_checkout_session(event_object(event)))
+
+
+def apply_checkout_async_payment_failed(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
+    checkout = read_checkout_session(event_object(event))
+    customer_id = checkout_customer(ctx, event, checkout)
+    record_business_event(
+        ctx,
+        event,
+        "payment_failed",
+        customer_id=customer_id,
+        amount=checkout.amount_total,
+        currency=checkout.currency,
+        data={"stripe_checkout_session_id": checkout.stripe_session_id, "mode": checkout.mode},
+    )
+    notify(
+        ctx,
+        key=f"payment_failed:{checkout.stripe_session_id}",
+        template="payment_failed",
+        customer_id=customer_id,
+        to=checkout.email,
+        context={
+            "amount_due": checkout.amount_total,
+            "currency": checkout.currency,
+            "hosted_invoice_url": checkout.url,
+        },
+    )
+    return "applied"
+
+
+def checkout_customer(
+    ctx: AgentContext, event: dict[str, Any], checkout: CheckoutSnapshot
+) -> int | None:
+    """The session's customer (fetched if new, contact filled in); None for guest checkouts."""
+    if not checkout.stripe_customer_id:
+        return None
+    customer_id = ensure_customer(ctx, checkout.stripe_customer_id, event["created"])
+    fill_customer_contact(ctx.session, customer_id, email=checkout.email, name=checkout.name)
+    return customer_id
+
+
+def fulfil_checkout(
+    ctx: AgentContext, event: dict[str, Any], checkout: CheckoutSnapshot
+) -> Outcome:
+    """Record a one-off payment, provision the customer and welcome them.
+
+    Subscription checkouts are paid through their first invoice: invoice.paid counts that money.
+    """
+    customer_id = checkout_customer(ctx, event, checkout)
+    if checkout.mode == "payment" and checkout.stripe_payment_intent_id:
+        written = upsert_payment(
+            ctx.session,
+            stripe_charge_id=None,
+            stripe_payment_intent_id=checkout.stripe_payment_intent_id,
+            values={
+                "amount": checkout.amount_total,
+                "currency": checkout.currency,
+                "status": "succeeded",
+                "paid_at": event_time(event),
+            },
+            links={"customer_id": customer_id},
+            created=event["created"],
+        )
+        if written.applied and written.before_value("status") != "succeeded":
+            record_business_event(
+                ctx,
+                event,
+                "payment_succeeded",
+                customer_id=customer_id,
+                amount=checkout.amount_total,
+                currency=checkout.currency,
+                data={"stripe_checkout_session_id": checkout.stripe_session_id, "mode": "payment"},
+            )
+    if customer_id is not None:
+        request_provisioning(ctx, event, customer_id)
+        notify(
+            ctx,
+            key=f"welcome:{checkout.stripe_customer_id}",
+            template="welcome",
+            customer_id=customer_id,
+            to=checkout.email,
+            context={"mode": checkout.mode},
+        )
+    return "applied"

@@ -1,0 +1,52 @@
+"""Work the billing agent hands on: provisioning and analytics, each with a dedupe key.
+
+Submitted in the event's unit of work (e-mails likewise, through the notification agent's
+`notify`), so an event applied again (redelivery, reconciliation) adds no second task.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from agents.billing.stripe_objects import event_time
+from agents.context import AgentContext
+
+
+def request_provisioning(ctx: AgentContext, event: dict[str, Any], customer_id: int | None) -> None:
+    """Ask provisioning to bring the customer's entitlements in line with the new records."""
+    if customer_id is None:
+        return
+    ctx.submit(
+        "provisioning.sync", {"customer_id": customer_id}, dedupe_key=f"provision:{event['id']}"
+    )
+
+
+def record_business_event(
+    ctx: AgentContext,
+    event: dict[str, Any],
+    kind: str,
+    *,
+    customer_id: int | None,
+    amount: int | None = None,
+    currency: str | None = None,
+    data: dict[str, Any] | None = None,
+    subject: str | None = None,
+) -> None:
+    """One analytics event per Stripe event and kind (`subject` tells apart several per event)."""
+    dedupe_key = f"analytics:{event['id']}:{kind}" + (f":{subject}" if subject else "")
+    payload = {
+        "dedupe_key": dedupe_key,
+        "type": kind,
+        "customer_id": customer_id,
+        "occurred_at": event_time(event).isoformat(),
+        "amount": amount,
+        "currency": currency,
+        "data": jsonable(data or {}),
+    }
+    ctx.submit("analytics.record", payload, dedupe_key=dedupe_key)
+
+
+def jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Datetimes as ISO text, so the payload survives the JSON task column."""
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
