@@ -1,0 +1,50 @@
+"""The FastAPI application: routers over one runtime, business errors as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api import health, webhooks
+from api.metrics import WebhookCounters
+from api.ops import approvals as ops_approvals
+from core.errors import MonetaError
+from core.settings import Settings, get_settings
+from orchestrator.wiring import Runtime, build_runtime
+
+
+async def _moneta_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MonetaError)
+    return JSONResponse({"code": exc.code, "detail": exc.message}, status_code=exc.status_code)
+
+
+def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> FastAPI:
+    """An app serving `runtime`; it closes the runtime at shutdown only if told it owns it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close_runtime_on_shutdown:
+            runtime.close()
+
+    app = FastAPI(title="Moneta", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.webhook_counters = WebhookCounters()
+    app.add_exception_handler(MonetaError, _moneta_error)
+    app.include_router(health.router)
+    app.include_router(webhooks.router)
+    app.include_router(ops_approvals.router)
+    return app
+
+
+def app_from_settings(settings: Settings) -> FastAPI:
+    """An app with its own runtime built from `settings` (closed when the server stops)."""
+    return create_app(build_runtime(settings), close_runtime_on_shutdown=True)
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory: `uvicorn api.app:app_from_env --factory`."""
+    return app_from_settings(get_settings())
