@@ -48,6 +48,8 @@ class Settings(BaseSettings):
 
     approval_two_approvers_above: int = 50_000
     approval_ttl_hours: int = 72
+    # Bearer token of the operator REST API (/ops); unset keeps that API closed.
+    ops_token: str | None = None
 
     grace_period_days: int = 7
     entitlements_file: Path | None = None

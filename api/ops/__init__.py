@@ -1,0 +1,1 @@
+"""The operator REST API (/ops): decisions on money actions, behind a bearer token."""
