@@ -69,6 +69,8 @@ def claim_call(
         if call.status == ExternalCallStatus.CLAIMED and call.claimed_at > now - stale_after:
             raise RetryableError(f"{key} is being called by another worker")
         # Failed, or claimed by a worker that died: take it over, one taker wins (attempts CAS).
+        # Read before the UPDATE: the ORM writes the new value back onto `call`.
+        next_attempt = call.attempts + 1
         taken = session.execute(
             update(ExternalCall)
             .where(
@@ -79,13 +81,13 @@ def claim_call(
             .values(
                 status=ExternalCallStatus.CLAIMED,
                 claimed_at=now,
-                attempts=call.attempts + 1,
+                attempts=next_attempt,
                 error=None,
             )
         )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         raise RetryableError(f"{key} was taken over concurrently")
-    return Claim(key, RETAKEN, call.attempts + 1)
+    return Claim(key, RETAKEN, next_attempt)
 
 
 def complete_call(database: Database, claim: Claim, response: dict[str, Any]) -> None:

@@ -12,6 +12,12 @@ from core.clock import utcnow
 from db.base import Base, BigId, JsonDoc, UTCDateTime
 
 
+class NotificationStatus:
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class Notification(Base):
     __tablename__ = "notifications"
 

@@ -26,5 +26,9 @@ class MailDeliveryError(Exception):
     """Delivery failed in a way that may pass (server down, 4xx): retry."""
 
 
+class MailRejected(Exception):
+    """The server refused the message for good (5xx to RCPT or DATA): do not retry."""
+
+
 class Mailer(Protocol):
     def send(self, email: OutboundEmail) -> None: ...

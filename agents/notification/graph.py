@@ -1,0 +1,183 @@
+"""The notification agent: one e-mail per notification key.
+
+Flow: `load_or_create_notification` -> `render` -> `send` -> `mark_sent`.
+
+Exactly once per key, by two records. The `notifications` row (unique key) says whether the
+e-mail went out; the `external_calls` row `email:<key>` is claimed (agents.ledger), in its own
+committed transaction, before the message leaves and marked succeeded right after. A task
+redelivered after the send finds one of them done and sends nothing; one that finds a fresh
+claim of another worker raises RetryableError and comes back later. Every write here commits
+on its own rather than with the task: the e-mail cannot be rolled back, so neither may its
+record (and SQLite allows one writer, so the task's session stays unused).
+
+At-least-once in one window only: a worker that dies between handing the message to the mail
+server and marking the claim succeeded leaves it 'claimed'. Once that claim is older than
+`settings.task_lease_seconds`, the next attempt sends again with the same Message-ID
+(`<sha256(key)[:32]@moneta>`), so the copy is recognisable (many mail stores drop it). A transient
+failure (`MailDeliveryError`) releases the claim and propagates, so the runtime retries with
+backoff; a permanent refusal (`MailRejected`) records the notification failed and raises
+`PermanentError`. A notification with no address to write to is recorded failed, not retried.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.utils import parseaddr
+from typing import Any, Literal, TypedDict
+
+import jinja2
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+
+from agents.context import AgentContext, TaskInfo
+from agents.ledger import DONE, Claim, claim_call, complete_call, fail_call
+from agents.notification.payload import NotificationRequest
+from agents.notification.recipients import MissingRecipient, resolve_recipient
+from agents.notification.records import (
+    load_or_create_notification as load_or_create_row,
+)
+from agents.notification.records import (
+    mark_notification_failed,
+    mark_notification_sent,
+    message_id_for,
+    send_key,
+)
+from agents.notification.rendering import render_email
+from core.errors import PermanentError
+from db.models.notifications import NotificationStatus
+from tools.email.mailer import MailRejected, OutboundEmail
+
+Outcome = Literal["sent", "already_sent", "failed"]
+
+
+class NotificationState(TypedDict, total=False):
+    request: NotificationRequest
+    recipient: str
+    message_id: str
+    status: str  # the notification row's status when loaded
+    error: str | None
+    email: OutboundEmail
+    claim: Claim  # our ledger claim, when this run sent the message
+    outcome: Outcome
+
+
+def _ctx(config: RunnableConfig) -> AgentContext:
+    ctx: AgentContext = config["configurable"]["ctx"]
+    return ctx
+
+
+def load_or_create_notification(
+    state: NotificationState, config: RunnableConfig
+) -> NotificationState:
+    """Record the notification (or find it); one without a recipient is recorded failed."""
+    ctx = _ctx(config)
+    request = state["request"]
+    with ctx.database.transaction() as session:
+        try:
+            recipient, error = resolve_recipient(session, request, ctx.settings), None
+        except MissingRecipient as exc:
+            recipient, error = "", str(exc)
+        row = load_or_create_row(session, request, recipient=recipient, error=error)
+        found: NotificationState = {
+            "recipient": row.recipient,
+            "message_id": row.message_id or message_id_for(request.key),
+            "status": row.status,
+            "error": row.error,
+        }
+    if found["status"] == NotificationStatus.SENT:
+        found["outcome"] = "already_sent"
+    elif found["status"] == NotificationStatus.FAILED:
+        found["outcome"] = "failed"
+    return found
+
+
+def render(state: NotificationState, config: RunnableConfig) -> NotificationState:
+    """Subject, text and HTML from the template and the facts; a render error is permanent."""
+    ctx = _ctx(config)
+    request = state["request"]
+    brand = parseaddr(ctx.settings.email_from)[0] or "Moneta"
+    try:
+        rendered = render_email(request.template, request.context, brand=brand)
+    except (jinja2.TemplateError, TypeError, ValueError) as exc:
+        raise PermanentError(f"template {request.template!r} failed to render: {exc}") from exc
+    email = OutboundEmail(
+        to=state["recipient"],
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=state["message_id"],
+        sender=ctx.settings.email_from,
+        headers={"Auto-Submitted": "auto-generated", "X-Moneta-Template": request.template},
+    )
+    return {"email": email}
+
+
+def send(state: NotificationState, config: RunnableConfig) -> NotificationState:
+    """Claim the send in the ledger (RetryableError while another worker holds it), send."""
+    ctx = _ctx(config)
+    request, email = state["request"], state["email"]
+    claim = claim_call(
+        ctx.database,
+        key=send_key(request.key),
+        service="email",
+        operation=request.template,
+        request={"to": email.to, "subject": email.subject, "message_id": email.message_id},
+        stale_after=timedelta(seconds=ctx.settings.task_lease_seconds),
+    )
+    if claim.state == DONE:
+        return {"outcome": "already_sent"}
+    try:
+        ctx.mailer.send(email)
+    except MailRejected as exc:
+        fail_call(ctx.database, claim, str(exc))
+        with ctx.database.transaction() as session:
+            mark_notification_failed(session, request.key, str(exc))
+        raise PermanentError(f"e-mail {request.key!r} rejected: {exc}") from exc
+    except Exception as exc:  # transient (MailDeliveryError) or unknown: release, let it retry
+        fail_call(ctx.database, claim, repr(exc))
+        raise
+    return {"outcome": "sent", "claim": claim}
+
+
+def mark_sent(state: NotificationState, config: RunnableConfig) -> NotificationState:
+    """Settle our ledger claim as succeeded, then mark the notification sent."""
+    ctx = _ctx(config)
+    request, email = state["request"], state["email"]
+    if "claim" in state:
+        complete_call(ctx.database, state["claim"], {"message_id": email.message_id})
+    with ctx.database.transaction() as session:
+        mark_notification_sent(session, request.key, email.subject)
+    return {}
+
+
+def _after_load(state: NotificationState) -> str:
+    return END if "outcome" in state else "render"
+
+
+def build_graph() -> Any:
+    graph = StateGraph(NotificationState)
+    graph.add_node("load_or_create_notification", load_or_create_notification)
+    graph.add_node("render", render)
+    graph.add_node("send", send)
+    graph.add_node("mark_sent", mark_sent)
+    graph.add_edge(START, "load_or_create_notification")
+    graph.add_conditional_edges("load_or_create_notification", _after_load, ["render", END])
+    graph.add_edge("render", "send")
+    graph.add_edge("send", "mark_sent")
+    graph.add_edge("mark_sent", END)
+    return graph.compile()
+
+
+_GRAPH = build_graph()
+
+
+def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:
+    """Run one `notification.send` task."""
+    request = NotificationRequest.from_payload(task.payload)
+    state = _GRAPH.invoke({"request": request}, config={"configurable": {"ctx": ctx}})
+    return {
+        "key": request.key,
+        "outcome": state["outcome"],
+        "message_id": state["message_id"],
+        "error": state.get("error"),
+    }

@@ -1,0 +1,67 @@
+"""The `notifications` rows: one per key, created once, then marked sent or failed."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import cast
+
+from sqlalchemy import String, select, update
+from sqlalchemy.orm import Session
+
+from agents.notification.payload import NotificationRequest
+from core.clock import utcnow
+from db.models import Notification
+from db.models.notifications import NotificationStatus
+from db.statements import insert_ignore
+
+_RECIPIENT_WIDTH = cast(String, Notification.__table__.c.recipient.type).length or 320
+
+
+def message_id_for(key: str) -> str:
+    """The Message-ID of a notification: derived from its key so a re-send reuses it."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@moneta>"
+
+
+def send_key(key: str) -> str:
+    """The idempotency key of the notification's send in the external-call ledger."""
+    return f"email:{key}"
+
+
+def load_or_create_notification(
+    session: Session, request: NotificationRequest, *, recipient: str, error: str | None
+) -> Notification:
+    """The row for `request.key`; the first writer's recipient and status win."""
+    insert_ignore(
+        session,
+        Notification,
+        {
+            "key": request.key,
+            "channel": "email",
+            "template": request.template,
+            # The record only; the message itself carries the full list of operators.
+            "recipient": recipient[:_RECIPIENT_WIDTH],
+            "customer_id": request.customer_id,
+            "context": request.context,
+            "status": NotificationStatus.FAILED if error else NotificationStatus.PENDING,
+            "message_id": message_id_for(request.key),
+            "error": error,
+            "created_at": utcnow(),
+        },
+    )
+    return session.scalars(select(Notification).where(Notification.key == request.key)).one()
+
+
+def mark_notification_sent(session: Session, key: str, subject: str) -> None:
+    session.execute(
+        update(Notification)
+        .where(Notification.key == key, Notification.status == NotificationStatus.PENDING)
+        .values(status=NotificationStatus.SENT, subject=subject, sent_at=utcnow(), error=None)
+    )
+
+
+def mark_notification_failed(session: Session, key: str, error: str) -> None:
+    session.execute(
+        update(Notification)
+        .where(Notification.key == key, Notification.status == NotificationStatus.PENDING)
+        .values(status=NotificationStatus.FAILED, error=error)
+    )

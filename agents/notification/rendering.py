@@ -1,0 +1,52 @@
+"""Jinja2 templates to subject, text and HTML. Facts come only from the context given.
+
+Each template `NAME` is three files in `templates/`: `NAME.subject.j2`, `NAME.txt.j2` and
+`NAME.html.j2` (autoescaped). StrictUndefined makes a missing fact an error, not a blank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from agents.notification.formatting import format_money, format_utc
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["money"] = format_money
+    env.filters["utc"] = format_utc
+    return env
+
+
+_ENV = _environment()
+
+
+def render_email(template: str, context: dict[str, Any], *, brand: str) -> RenderedEmail:
+    """Render the three parts of `template`; jinja2 errors propagate (missing fact, bad value)."""
+    facts = {**context, "brand": brand}
+    subject = _ENV.get_template(f"{template}.subject.j2").render(facts)
+    return RenderedEmail(
+        subject=" ".join(subject.split()),  # one header line, whatever the template's layout
+        text=_ENV.get_template(f"{template}.txt.j2").render(facts),
+        html=_ENV.get_template(f"{template}.html.j2").render(facts),
+    )
