@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.billing.followups import record_business_event, request_provisioning
+from agents.billing.followups import record_business_event, request_provisioning, send_welcome
 from agents.billing.mirror import Outcome, ensure_customer
 from agents.billing.stripe_objects import (
     CheckoutSnapshot,
@@ -52,7 +52,7 @@ def apply_checkout_async_payment_failed(ctx: AgentContext, event: dict[str, Any]
         customer_id=customer_id,
         to=checkout.email,
         context={
-            "amount_due": checkout.amount_total,
+            "amount": checkout.amount_total,
             "currency": checkout.currency,
             "hosted_invoice_url": checkout.url,
         },
@@ -105,12 +105,10 @@ def fulfil_checkout(
             )
     if customer_id is not None:
         request_provisioning(ctx, event, customer_id)
-        notify(
+        send_welcome(
             ctx,
-            key=f"welcome:{checkout.stripe_customer_id}",
-            template="welcome",
+            stripe_customer_id=checkout.stripe_customer_id,
             customer_id=customer_id,
             to=checkout.email,
-            context={"mode": checkout.mode},
         )
     return "applied"

@@ -11,6 +11,8 @@ from typing import Any
 
 from agents.billing.stripe_objects import event_time
 from agents.context import AgentContext
+from agents.notification.requests import notify
+from db.models import Customer
 
 
 def request_provisioning(ctx: AgentContext, event: dict[str, Any], customer_id: int | None) -> None:
@@ -50,3 +52,18 @@ def record_business_event(
 def jsonable(values: dict[str, Any]) -> dict[str, Any]:
     """Datetimes as ISO text, so the payload survives the JSON task column."""
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+def send_welcome(
+    ctx: AgentContext, *, stripe_customer_id: str, customer_id: int, to: str | None = None
+) -> None:
+    """The welcome e-mail, once per Stripe customer however they arrived (checkout or API)."""
+    customer = ctx.session.get(Customer, customer_id)
+    notify(
+        ctx,
+        key=f"welcome:{stripe_customer_id}",
+        template="welcome",
+        customer_id=customer_id,
+        to=to,
+        context={"name": customer.name if customer else None},
+    )

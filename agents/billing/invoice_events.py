@@ -100,9 +100,9 @@ def apply_invoice_paid(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
         customer_id=mirrored.customer_id,
         to=invoice.customer_email,
         context={
-            "amount_paid": invoice.amount_paid,
+            "amount": invoice.amount_paid,
             "currency": invoice.currency,
-            "number": invoice.number,
+            "invoice_number": invoice.number or invoice.stripe_invoice_id,
             "hosted_invoice_url": invoice.hosted_invoice_url,
         },
     )
@@ -130,7 +130,7 @@ def apply_invoice_payment_failed(ctx: AgentContext, event: dict[str, Any]) -> Ou
             customer_id=mirrored.customer_id,
             to=invoice.customer_email,
             context={
-                "amount_due": invoice.amount_due,
+                "amount": invoice.amount_due,
                 "currency": invoice.currency,
                 "hosted_invoice_url": invoice.hosted_invoice_url,
                 "attempt_count": invoice.attempt_count,
@@ -151,7 +151,7 @@ def apply_invoice_payment_action_required(ctx: AgentContext, event: dict[str, An
             customer_id=mirrored.customer_id,
             to=invoice.customer_email,
             context={
-                "amount_due": invoice.amount_due,
+                "amount": invoice.amount_due,
                 "currency": invoice.currency,
                 "hosted_invoice_url": invoice.hosted_invoice_url,
             },

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agents.billing.followups import record_business_event, request_provisioning
+from agents.billing.followups import record_business_event, request_provisioning, send_welcome
 from agents.billing.mirror import Outcome, ensure_customer, outcome_of, write_settling_ties
 from agents.billing.stripe_objects import (
     ACTIVE_STATUSES,
@@ -119,13 +119,8 @@ def announce_transition(
             currency=snapshot.currency,
             data=facts,
         )
-        notify(
-            ctx,
-            key=f"welcome:{snapshot.stripe_customer_id}",
-            template="welcome",
-            customer_id=mirrored.customer_id,
-            to=None,
-            context={"plan": snapshot.plan},
+        send_welcome(
+            ctx, stripe_customer_id=snapshot.stripe_customer_id, customer_id=mirrored.customer_id
         )
     if snapshot.status == "canceled" and before != "canceled":
         ended_at = snapshot.ended_at or snapshot.canceled_at or event_time(event)
@@ -144,5 +139,5 @@ def announce_transition(
             template="subscription_canceled",
             customer_id=mirrored.customer_id,
             to=None,
-            context={"plan": snapshot.plan, "ended_at": ended_at},
+            context={"plan": snapshot.plan, "ends_at": ended_at},
         )

@@ -16,3 +16,17 @@ TEMPLATE_AUDIENCE: dict[str, Audience] = {
     "refund_issued": "customer",
     "approval_needed": "operators",
 }
+
+# The facts each template shows; `notify()` refuses a request missing any (fail in the caller).
+REQUIRED_FACTS: dict[str, frozenset[str]] = {
+    "welcome": frozenset({"name"}),
+    "receipt": frozenset({"amount", "currency", "invoice_number", "hosted_invoice_url"}),
+    "payment_failed": frozenset({"amount", "currency", "hosted_invoice_url"}),
+    "action_required": frozenset({"hosted_invoice_url"}),
+    "trial_ending": frozenset({"trial_end", "plan"}),
+    "subscription_canceled": frozenset({"plan", "ends_at"}),
+    "refund_issued": frozenset({"amount", "currency"}),
+    "approval_needed": frozenset(
+        {"approval_id", "action", "amount", "currency", "customer", "requested_by", "reason"}
+    ),
+}

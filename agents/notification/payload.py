@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from agents.notification.catalog import TEMPLATE_AUDIENCE
+from agents.notification.catalog import REQUIRED_FACTS, TEMPLATE_AUDIENCE
 from core.errors import PermanentError
 
 # notifications.key and external_calls.idempotency_key ("email:" + key) are 255 wide.
@@ -35,6 +35,13 @@ class NotificationRequest(BaseModel):
     @classmethod
     def _blank_is_none(cls, to: str | None) -> str | None:
         return (to or "").strip() or None
+
+    @model_validator(mode="after")
+    def _has_required_facts(self) -> NotificationRequest:
+        missing = REQUIRED_FACTS.get(self.template, frozenset()) - self.context.keys()
+        if missing:
+            raise ValueError(f"template {self.template!r} needs facts {sorted(missing)}")
+        return self
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> NotificationRequest:

@@ -122,7 +122,7 @@ def _refund(runtime: Runtime, journey: Journey, approve: bool) -> int:
             approval = request_refund(
                 session, payment_ref=charge, amount=REFUND_AMOUNT, settings=runtime.settings,
                 reason="customer asked: charged during trial conversion", origin="demo",
-                requested_by="demo-support", submit=lambda *a, **k: submit(session, *a, **k))
+                requested_by="demo-support", submit=submit)
             approval_id = approval.id
         typer.echo(f"  refund of {money(REFUND_AMOUNT, 'usd')} on {charge} requested: "
                    f"approval #{approval_id} pending")
@@ -130,7 +130,7 @@ def _refund(runtime: Runtime, journey: Journey, approve: bool) -> int:
             with runtime.database.transaction() as session:
                 decide(session, approval_id, operator="demo-approver", approve=True,
                        note="verified with the customer", origin="demo",
-                       submit=lambda *a, **k: submit(session, *a, **k))
+                       submit=submit)
             typer.echo(f"  approval #{approval_id} approved by demo-approver")
         else:
             typer.echo(f"  approve it: moneta approvals approve {approval_id} --operator NAME")

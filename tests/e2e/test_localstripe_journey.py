@@ -111,16 +111,16 @@ def test_localstripe_webhooks_provision_email_and_an_approved_refund_executes_on
     with database.transaction() as s:
         approval = request_refund(s, payment_ref=payment.stripe_charge_id or "", amount=700,
                                   reason="goodwill", requested_by="support-amy", settings=live,
-                                  submit=lambda *a, **k: submit(s, *a, **k))
+                                  submit=submit)
         approval_id = approval.id
     wait_until(lambda: _one(database, select(Approval.thread_id).where(
         Approval.id == approval_id)) is not None, message="the refund graph to pause")
     with database.transaction() as s:
         decide(s, approval_id, operator="approver-bo", approve=True,
-               submit=lambda *a, **k: submit(s, *a, **k))
+               submit=submit)
     with pytest.raises(MonetaError), database.transaction() as s:  # a second approval is refused
         decide(s, approval_id, operator="approver-cy", approve=True,
-               submit=lambda *a, **k: submit(s, *a, **k))
+               submit=submit)
     wait_until(lambda: _one(database, select(Approval.status).where(
         Approval.id == approval_id)) == ApprovalStatus.EXECUTED, timeout=60,
         message="the refund to execute")

@@ -456,9 +456,9 @@ def test_invoice_paid_before_the_subscription_exists_ends_correct(
     [receipt] = [p for p in billing.followups("notification.send") if p["template"] == "receipt"]
     assert receipt["key"] == "receipt:in_ada_1"
     assert receipt["context"] == {
-        "amount_paid": 2900,
+        "amount": 2900,
         "currency": "usd",
-        "number": "ADA-0001",
+        "invoice_number": "ADA-0001",
         "hosted_invoice_url": "https://invoice.stripe.com/i/in_ada_1",
     }
 
@@ -545,7 +545,7 @@ def test_async_payment_failed_checkout_tells_the_customer(billing: Billing) -> N
     assert billing.deliver(failed) == "applied"
     [note] = billing.followups("notification.send")
     assert note["template"] == "payment_failed" and note["key"] == "payment_failed:cs_ada"
-    assert note["context"]["amount_due"] == 4900
+    assert note["context"]["amount"] == 4900
     assert billing.rows(Payment) == []
 
 

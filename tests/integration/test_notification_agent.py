@@ -10,6 +10,7 @@ from email.utils import getaddresses
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from agents.context import AgentContext, TaskInfo
@@ -234,22 +235,38 @@ def test_approval_needed_goes_to_every_operator_with_the_cli_command(
     assert "Charged twice &lt;by mistake&gt;" in html and "<by mistake>" not in html
 
 
-def test_missing_fact_dead_letters_the_task_and_sends_nothing(
+def test_notify_refuses_a_request_missing_a_fact_in_the_caller(
+    database: Database, settings: Settings, mailer: SmtpMailer, customer_id: int
+) -> None:
+    with pytest.raises(ValidationError, match="hosted_invoice_url"):
+        request_notification(
+            database,
+            settings,
+            mailer,
+            key="receipt:in_missing",
+            template="receipt",
+            customer_id=customer_id,
+            context={"amount": 100, "currency": "usd", "invoice_number": "INV-1"},
+        )
+
+
+def test_hand_built_payload_missing_a_fact_dead_letters_and_sends_nothing(
     database: Database,
     settings: Settings,
     mailer: SmtpMailer,
     smtp_server: SmtpServer,
     customer_id: int,
 ) -> None:
-    task_id = request_notification(
-        database,
-        settings,
-        mailer,
-        key="receipt:in_missing",
-        template="receipt",
-        customer_id=customer_id,
-        context={"amount": 100, "currency": "usd", "invoice_number": "INV-1"},
-    )
+    payload = {
+        "key": "receipt:in_missing",
+        "template": "receipt",
+        "to": None,
+        "customer_id": customer_id,
+        "context": {"amount": 100, "currency": "usd", "invoice_number": "INV-1"},
+    }
+    with database.transaction() as session:
+        task_id = submit(session, "notification.send", payload)
+    assert task_id is not None
 
     outcome = run_task(runner_with(database, settings, mailer), task_id)
 
