@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from orchestrator.commands import approvals, analytics, system, tasks
+from orchestrator.commands import analytics, approvals, system, tasks
 
 app = typer.Typer(no_args_is_help=True, help="Moneta: monetization run by agents, money by humans.")
 system.register(app)

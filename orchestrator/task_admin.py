@@ -29,9 +29,14 @@ def task_row(task: Task, *, full: bool = False) -> dict[str, Any]:
         "last_error": (task.last_error or "").splitlines()[-1][:120] if task.last_error else None,
     }
     if full:
-        row.update(payload=task.payload, result=task.result, dedupe_key=task.dedupe_key,
-                   last_error=task.last_error, lease_owner=task.lease_owner,
-                   lease_until=task.lease_until)
+        row.update(
+            payload=task.payload,
+            result=task.result,
+            dedupe_key=task.dedupe_key,
+            last_error=task.last_error,
+            lease_owner=task.lease_owner,
+            lease_until=task.lease_until,
+        )
     return row
 
 
@@ -67,13 +72,25 @@ def retry_task(session: Session, task_id: int, *, actor: str, reason: str) -> Ta
     moved = session.execute(
         update(Task)
         .where(Task.id == task_id, Task.status.in_(RETRYABLE))
-        .values(status=TaskStatus.PENDING, attempts=0, available_at=now, published_at=None,
-                finished_at=None, updated_at=now)
+        .values(
+            status=TaskStatus.PENDING,
+            attempts=0,
+            available_at=now,
+            published_at=None,
+            finished_at=None,
+            updated_at=now,
+        )
     ).rowcount
     if moved != 1:
         raise Conflict(f"task {task_id} is {task.status}; only dead tasks can be retried")
-    record_audit(session, actor=actor, action="task.retry", subject_type="task",
-                 subject_id=task_id, detail=reason)
+    record_audit(
+        session,
+        actor=actor,
+        action="task.retry",
+        subject_type="task",
+        subject_id=task_id,
+        detail=reason,
+    )
     session.refresh(task)
     return task
 

@@ -63,8 +63,11 @@ def demo(
 
     approval_id = _refund(runtime, journey, approve)
     if approve:
-        _await(lambda: _approval_status(runtime, approval_id) in _FINAL, timeout,
-               "the approved refund to execute")
+        _await(
+            lambda: _approval_status(runtime, approval_id) in _FINAL,
+            timeout,
+            "the approved refund to execute",
+        )
     with runtime.database.transaction() as session:
         submit(session, "analytics.daily", {"day": utcnow().date().isoformat()})
     _await(lambda: _open_tasks(runtime) == 0, timeout, "the daily aggregation")
@@ -85,8 +88,12 @@ def _require_api(base: str) -> None:
 def _post_event(base: str, event: dict[str, Any], secret: str) -> None:
     body = json.dumps(event, separators=(",", ":"))
     header = stripe.WebhookSignature.generate_signature_header(body, secret)
-    reply = httpx.post(f"{base}/webhooks/stripe", content=body, timeout=10,
-                       headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+    reply = httpx.post(
+        f"{base}/webhooks/stripe",
+        content=body,
+        timeout=10,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
     if reply.status_code != 200:
         fail(f"webhook {event['type']} refused: {reply.status_code} {reply.text}")
 
@@ -102,12 +109,17 @@ def _await(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 def _open_tasks(runtime: Runtime) -> int:
     with runtime.database.transaction() as session:
-        return int(session.scalar(
-            select(func.count()).select_from(Task).where(
-                Task.status.in_([TaskStatus.PENDING, TaskStatus.RUNNING]),
-                Task.available_at <= utcnow(),
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Task)
+                .where(
+                    Task.status.in_([TaskStatus.PENDING, TaskStatus.RUNNING]),
+                    Task.available_at <= utcnow(),
+                )
             )
-        ) or 0)
+            or 0
+        )
 
 
 def _approval_status(runtime: Runtime, approval_id: int) -> str:
@@ -120,17 +132,31 @@ def _refund(runtime: Runtime, journey: Journey, approve: bool) -> int:
     try:
         with runtime.database.transaction() as session:
             approval = request_refund(
-                session, payment_ref=charge, amount=REFUND_AMOUNT, settings=runtime.settings,
-                reason="customer asked: charged during trial conversion", origin="demo",
-                requested_by="demo-support", submit=submit)
+                session,
+                payment_ref=charge,
+                amount=REFUND_AMOUNT,
+                settings=runtime.settings,
+                reason="customer asked: charged during trial conversion",
+                origin="demo",
+                requested_by="demo-support",
+                submit=submit,
+            )
             approval_id = approval.id
-        typer.echo(f"  refund of {money(REFUND_AMOUNT, 'usd')} on {charge} requested: "
-                   f"approval #{approval_id} pending")
+        typer.echo(
+            f"  refund of {money(REFUND_AMOUNT, 'usd')} on {charge} requested: "
+            f"approval #{approval_id} pending"
+        )
         if approve:
             with runtime.database.transaction() as session:
-                decide(session, approval_id, operator="demo-approver", approve=True,
-                       note="verified with the customer", origin="demo",
-                       submit=submit)
+                decide(
+                    session,
+                    approval_id,
+                    operator="demo-approver",
+                    approve=True,
+                    note="verified with the customer",
+                    origin="demo",
+                    submit=submit,
+                )
             typer.echo(f"  approval #{approval_id} approved by demo-approver")
         else:
             typer.echo(f"  approve it: moneta approvals approve {approval_id} --operator NAME")
@@ -141,39 +167,57 @@ def _refund(runtime: Runtime, journey: Journey, approve: bool) -> int:
 
 def _report(runtime: Runtime, journey: Journey, approval_id: int) -> None:
     with runtime.database.transaction() as s:
-        customer = s.scalar(select(Customer).where(
-            Customer.stripe_customer_id == journey.customer))
+        customer = s.scalar(select(Customer).where(Customer.stripe_customer_id == journey.customer))
         if customer is None:
             fail("the customer was not recorded; see `moneta tasks list --status dead`")
-        sub = s.scalar(select(Subscription).where(
-            Subscription.stripe_subscription_id == journey.subscription))
+        sub = s.scalar(
+            select(Subscription).where(Subscription.stripe_subscription_id == journey.subscription)
+        )
         invoices = s.scalars(select(Invoice).where(Invoice.customer_id == customer.id)).all()
         payments = s.scalars(select(Payment).where(Payment.customer_id == customer.id)).all()
         refunds = s.scalars(select(Refund).where(Refund.approval_id == approval_id)).all()
         grants = s.scalars(select(Entitlement).where(Entitlement.customer_id == customer.id)).all()
-        mails = s.scalars(select(Notification).where(
-            (Notification.customer_id == customer.id) | (Notification.recipient.is_not(None))
-            & Notification.key.contains(str(approval_id)))).all()
+        mails = s.scalars(
+            select(Notification).where(
+                (Notification.customer_id == customer.id)
+                | (Notification.recipient.is_not(None))
+                & Notification.key.contains(str(approval_id))
+            )
+        ).all()
         approval = s.get(Approval, approval_id)
-        snapshot = s.scalar(select(MetricSnapshot).where(
-            MetricSnapshot.day == date.today(), MetricSnapshot.plan == "*"))
+        snapshot = s.scalar(
+            select(MetricSnapshot).where(
+                MetricSnapshot.day == date.today(), MetricSnapshot.plan == "*"
+            )
+        )
     typer.secho("\nWhat the agents did", bold=True)
-    typer.echo(f"  billing      : customer #{customer.id}, subscription "
-               f"{sub.plan if sub else '-'} {sub.status if sub else '-'}, "
-               f"{len(invoices)} invoices, {len(payments)} payments")
-    typer.echo("  provisioning : " + ", ".join(
-        f"{g.feature}={g.status}" for g in grants) if grants else "  provisioning : none")
+    typer.echo(
+        f"  billing      : customer #{customer.id}, subscription "
+        f"{sub.plan if sub else '-'} {sub.status if sub else '-'}, "
+        f"{len(invoices)} invoices, {len(payments)} payments"
+    )
+    typer.echo(
+        "  provisioning : " + ", ".join(f"{g.feature}={g.status}" for g in grants)
+        if grants
+        else "  provisioning : none"
+    )
     for mail in mails:
         typer.echo(f"  notification : {mail.template:<22} {mail.status:<7} to {mail.recipient}")
     if approval is not None:
-        typer.echo(f"  approvals    : #{approval.id} {approval.status}"
-                   + (f" ({approval.error})" if approval.error else ""))
+        typer.echo(
+            f"  approvals    : #{approval.id} {approval.status}"
+            + (f" ({approval.error})" if approval.error else "")
+        )
     for refund in refunds:
-        typer.echo(f"  refund       : {refund.stripe_refund_id} "
-                   f"{money(refund.amount, refund.currency)} {refund.status}")
+        typer.echo(
+            f"  refund       : {refund.stripe_refund_id} "
+            f"{money(refund.amount, refund.currency)} {refund.status}"
+        )
     if snapshot is not None:
         m = snapshot.metrics
-        typer.echo(f"  analytics    : {snapshot.day} MRR {money(int(m.get('mrr', 0)), 'usd')}, "
-                   f"active {m.get('active_subscriptions')}, net revenue "
-                   f"{money(int(m.get('net_revenue', 0)), 'usd')}")
+        typer.echo(
+            f"  analytics    : {snapshot.day} MRR {money(int(m.get('mrr', 0)), 'usd')}, "
+            f"active {m.get('active_subscriptions')}, net revenue "
+            f"{money(int(m.get('net_revenue', 0)), 'usd')}"
+        )
     typer.echo(f"\nE-mails are in {runtime.settings.effective_outbox_dir}")

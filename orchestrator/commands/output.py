@@ -48,8 +48,24 @@ def _cell(value: Any) -> str:
 
 def money(amount: int, currency: str) -> str:
     """Minor units as a display string; zero-decimal currencies shown whole."""
-    zero_decimal = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx",
-                    "vnd", "vuv", "xaf", "xof", "xpf"}
+    zero_decimal = {
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    }
     if currency.lower() in zero_decimal:
         return f"{amount} {currency.upper()}"
     sign = "-" if amount < 0 else ""

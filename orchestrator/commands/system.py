@@ -112,12 +112,13 @@ def up(
 def _banner(host: str, port: int) -> None:
     settings = cli_settings()
     runtime = cli_runtime()
+    mail = _redact(settings.smtp_url) if settings.smtp_url else settings.effective_outbox_dir
     lines = [
-        f"Moneta is up: http://{host}:{port}  (webhooks: POST /webhooks/stripe, /healthz, /metrics)",
+        f"Moneta is up: http://{host}:{port}  (POST /webhooks/stripe, /healthz, /metrics)",
         f"  database : {_redact(settings.effective_database_url)}",
         f"  redis    : {_redact(settings.redis_url or 'embedded')}",
         f"  stripe   : {runtime.tools['stripe'].label}",
-        f"  e-mail   : {settings.smtp_url and _redact(settings.smtp_url) or settings.effective_outbox_dir}",
+        f"  e-mail   : {mail}",
         "  try      : moneta demo   (in another shell; Ctrl-C here stops everything)",
     ]
     typer.echo("\n".join(lines))
@@ -158,4 +159,3 @@ def _redact(url: str) -> str:
     creds, host = rest.rsplit("@", 1)
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
-

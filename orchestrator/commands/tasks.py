@@ -26,8 +26,10 @@ def list_command(
     """List tasks, newest first."""
     runtime = cli_runtime()
     with runtime.database.transaction() as session:
-        rows = [task_row(t) for t in list_tasks(session, status=status, agent=agent, kind=kind,
-                                                limit=limit)]
+        rows = [
+            task_row(t)
+            for t in list_tasks(session, status=status, agent=agent, kind=kind, limit=limit)
+        ]
     emit_table(rows, COLUMNS, as_json=as_json)
 
 
