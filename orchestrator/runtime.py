@@ -17,6 +17,7 @@ from core.errors import PermanentError
 from core.settings import Settings
 from db.models import Task, TaskStatus
 from db.session import Database
+from orchestrator.lease import LeaseKeeper
 from orchestrator.outbox import submit
 from orchestrator.routes import agent_for
 
@@ -50,12 +51,14 @@ class TaskRunner:
         owner: str,
         tools: dict[str, Any],
         handlers: dict[str, AgentHandler],
+        leases: LeaseKeeper | None = None,
     ) -> None:
         self.database = database
         self.settings = settings
         self.owner = owner
         self.tools = tools
         self.handlers = handlers
+        self.leases = leases or LeaseKeeper(database, settings.task_lease_seconds)
 
     def claim(self, task_id: int) -> TaskInfo | None:
         """pending (and due) or lease-expired -> running, atomically; None if not ours to run."""
@@ -89,7 +92,7 @@ class TaskRunner:
         try:
             if handler is None:
                 raise PermanentError(f"this worker has no handler for {task.kind!r}")
-            with self.database.transaction() as session:
+            with self.leases.track(task.id, self.owner), self.database.transaction() as session:
                 ctx = self._context(session)
                 result = handler(ctx, task)
                 self._finish(session, task.id, result)

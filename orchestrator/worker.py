@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 
 from agents.context import AgentHandler
+from orchestrator.lease import LeaseKeeper
 from orchestrator.relay import relay_once
 from orchestrator.runtime import TaskRunner
 from orchestrator.wiring import Runtime, load_handler
@@ -39,6 +40,7 @@ class Worker:
         self.handlers = handlers or {a: load_handler(a) for a in agents}
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._stop = threading.Event()
+        self.leases = LeaseKeeper(runtime.database, runtime.settings.task_lease_seconds)
         self._threads: list[threading.Thread] = []
         self.processed = 0
         self._count_lock = threading.Lock()
@@ -48,6 +50,7 @@ class Worker:
             self._spawn(self._consume, f"{self.name}:{i}")
         if self.relay:
             self._spawn(self._relay_loop, f"{self.name}:relay")
+        self._spawn(lambda _name: self.leases.run(self._stop), f"{self.name}:leases")
 
     def _spawn(self, target: Callable[[str], None], consumer: str) -> None:
         thread = threading.Thread(target=target, args=(consumer,), name=consumer, daemon=True)
@@ -77,6 +80,7 @@ class Worker:
             consumer,
             self.runtime.tools,
             self.handlers,
+            self.leases,
         )
         transport = self.runtime.transport
         min_idle_ms = self.runtime.settings.task_lease_seconds * 1000

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from agents import noop
+from core.clock import utcnow
 from core.settings import Settings
 from db.models import Task, TaskStatus
 from db.session import Database
+from orchestrator.lease import LeaseKeeper
 from orchestrator.outbox import submit
 from orchestrator.relay import relay_all
 from orchestrator.transport import StreamTransport
@@ -99,3 +102,23 @@ def test_tasks_survive_a_redis_flush(
         w.stop()
         w.join(5)
     assert relay_all(database, transport, settings) == 0
+
+
+def test_lease_keeper_extends_a_running_task_and_only_its_owners(
+    database: Database, transport
+) -> None:
+    with database.transaction() as s:
+        mine = submit(s, "noop", {})
+        theirs = submit(s, "noop", {})
+        soon = utcnow() + timedelta(seconds=1)
+        for task_id, owner in ((mine, "me"), (theirs, "them")):
+            task = s.get(Task, task_id)
+            assert task is not None
+            task.status, task.lease_owner, task.lease_until = TaskStatus.RUNNING, owner, soon
+    keeper = LeaseKeeper(database, lease_seconds=60)
+    with keeper.track(mine, "me"), keeper.track(theirs, "not-them"):
+        assert keeper.renew_once() == 1
+    assert keeper.renew_once() == 0
+    with database.transaction() as s:
+        assert s.get(Task, mine).lease_until > utcnow() + timedelta(seconds=50)  # type: ignore[union-attr]
+        assert s.get(Task, theirs).lease_until <= soon  # type: ignore[union-attr]
