@@ -16,7 +16,7 @@ from core.clock import utcnow
 from core.errors import RetryableError
 from db.models import ExternalCall, ExternalCallStatus
 from db.session import Database
-from db.statements import insert_ignore
+from db.statements import affected_rows, insert_ignore
 
 FRESH = "fresh"  # first claim: no earlier attempt can have reached the outside
 RETAKEN = "retaken"  # an earlier attempt failed or died: it may have reached the outside
@@ -85,7 +85,7 @@ def claim_call(
                 error=None,
             )
         )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(taken) != 1:
         raise RetryableError(f"{key} was taken over concurrently")
     return Claim(key, RETAKEN, next_attempt)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert
+from sqlalchemy import CursorResult, Insert, Result
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,3 +18,8 @@ def insert_ignore(session: Session, model: type[Any], values: dict[str, Any]) ->
         stmt = sqlite.insert(model).values(**values).on_conflict_do_nothing()
     pk = model.__mapper__.primary_key[0]
     return session.execute(stmt.returning(pk)).scalar_one_or_none()
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE/DELETE (the conditional-update idiom's verdict)."""
+    return int(cast(CursorResult[Any], result).rowcount)

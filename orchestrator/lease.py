@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, update
 from core.clock import utcnow
 from db.models import Task, TaskStatus
 from db.session import Database
+from db.statements import affected_rows
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,14 @@ class LeaseKeeper:
             return 0
         owned = or_(*(and_(Task.id == tid, Task.lease_owner == owner) for tid, owner in tracked))
         with self.database.transaction() as session:
-            renewed = session.execute(
-                update(Task)
-                .where(Task.status == TaskStatus.RUNNING, owned)
-                .values(lease_until=utcnow() + timedelta(seconds=self.lease_seconds))
-            ).rowcount
-        return int(renewed or 0)
+            renewed = affected_rows(
+                session.execute(
+                    update(Task)
+                    .where(Task.status == TaskStatus.RUNNING, owned)
+                    .values(lease_until=utcnow() + timedelta(seconds=self.lease_seconds))
+                )
+            )
+        return renewed
 
     def run(self, stop: threading.Event) -> None:
         """Renew every third of a lease until `stop` is set."""

@@ -7,7 +7,7 @@ import random
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, or_, select, update
 
@@ -17,9 +17,12 @@ from core.errors import PermanentError
 from core.settings import Settings
 from db.models import Task, TaskStatus
 from db.session import Database
+from db.statements import affected_rows
 from orchestrator.lease import LeaseKeeper
 from orchestrator.outbox import submit
 from orchestrator.routes import agent_for
+from tools.email.mailer import Mailer
+from tools.stripe.gateway import StripeGateway
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +127,9 @@ class TaskRunner:
             session=session,
             database=self.database,
             settings=self.settings,
-            stripe=self.tools.get("stripe"),
-            mailer=self.tools.get("mailer"),
+            # Absent only for agents that call nothing outside (noop, runtime tests).
+            stripe=cast(StripeGateway, self.tools.get("stripe")),
+            mailer=cast(Mailer, self.tools.get("mailer")),
             submit=submit_here,
             checkpointer_factory=self.tools.get("checkpointer_factory"),
         )
@@ -148,7 +152,7 @@ class TaskRunner:
                 last_error=None,
             )
         )
-        if done.rowcount != 1:
+        if affected_rows(done) != 1:
             raise LeaseLost(task_id)
 
     def _fail(self, task: TaskInfo, exc: Exception) -> Outcome:

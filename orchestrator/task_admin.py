@@ -11,6 +11,7 @@ from core.clock import utcnow
 from core.errors import Conflict, NotFound
 from db.audit import record_audit
 from db.models import Task, TaskStatus
+from db.statements import affected_rows
 
 RETRYABLE = (TaskStatus.DEAD,)
 
@@ -69,18 +70,20 @@ def retry_task(session: Session, task_id: int, *, actor: str, reason: str) -> Ta
     """Dead -> pending with a fresh attempt budget; published by the caller after commit."""
     task = get_task(session, task_id)
     now = utcnow()
-    moved = session.execute(
-        update(Task)
-        .where(Task.id == task_id, Task.status.in_(RETRYABLE))
-        .values(
-            status=TaskStatus.PENDING,
-            attempts=0,
-            available_at=now,
-            published_at=None,
-            finished_at=None,
-            updated_at=now,
+    moved = affected_rows(
+        session.execute(
+            update(Task)
+            .where(Task.id == task_id, Task.status.in_(RETRYABLE))
+            .values(
+                status=TaskStatus.PENDING,
+                attempts=0,
+                available_at=now,
+                published_at=None,
+                finished_at=None,
+                updated_at=now,
+            )
         )
-    ).rowcount
+    )
     if moved != 1:
         raise Conflict(f"task {task_id} is {task.status}; only dead tasks can be retried")
     record_audit(

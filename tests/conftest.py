@@ -87,7 +87,7 @@ def redis_url(_embedded_redis: redis.Redis | None) -> str:
     if REDIS_URL:
         return REDIS_URL
     assert _embedded_redis is not None
-    return f"unix://{_embedded_redis.socket_file}"
+    return f"unix://{_embedded_redis.socket_file}"  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -144,5 +144,5 @@ def fixtures3() -> dict[str, object]:
 
 
 from tests.support.localstripe import localstripe, localstripe_url  # noqa: E402,F401
-from tests.support.stripe_faults import stripe_faults  # noqa: E402,F401
 from tests.support.smtp import smtp_server  # noqa: E402,F401
+from tests.support.stripe_faults import stripe_faults  # noqa: E402,F401

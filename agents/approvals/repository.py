@@ -13,6 +13,7 @@ from agents.approvals.policy import APPROVE, check_transition
 from agents.billing.refundable import PaymentFacts
 from core.clock import utcnow
 from db.models import Approval, ApprovalDecision, ApprovalStatus, Dispute, Payment
+from db.statements import affected_rows
 
 REFUND_ACTION = "refund"
 # Approvals that still promise money out of a payment.
@@ -73,7 +74,7 @@ def move_status(
         .values(status=target, updated_at=utcnow(), **values)
         .execution_options(synchronize_session="fetch")
     )
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return affected_rows(result) == 1
 
 
 def touch_if_pending(session: Session, approval_id: int) -> bool:
@@ -84,7 +85,7 @@ def touch_if_pending(session: Session, approval_id: int) -> bool:
         .values(updated_at=utcnow())
         .execution_options(synchronize_session="fetch")
     )
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return affected_rows(result) == 1
 
 
 def count_approvals(session: Session, approval_id: int) -> int:

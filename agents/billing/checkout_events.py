@@ -103,7 +103,7 @@ def fulfil_checkout(
                 currency=checkout.currency,
                 data={"stripe_checkout_session_id": checkout.stripe_session_id, "mode": "payment"},
             )
-    if customer_id is not None:
+    if customer_id is not None and checkout.stripe_customer_id:
         request_provisioning(ctx, event, customer_id)
         send_welcome(
             ctx,

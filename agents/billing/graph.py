@@ -7,6 +7,10 @@ from typing import Any, TypedDict
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
+from agents.approvals.expiry import expire_due_approvals
+from agents.billing.events import apply_stripe_event as apply_event
+from agents.billing.reconcile import reconcile_events
+from agents.billing.refunds import advance_refund
 from agents.context import AgentContext, TaskInfo
 
 
@@ -23,26 +27,18 @@ def _ctx(config: RunnableConfig) -> AgentContext:
 
 
 def apply_stripe_event(state: BillingState, config: RunnableConfig) -> BillingState:
-    from agents.billing.events import apply_stripe_event as apply
-
-    return {"result": apply(_ctx(config), state["payload"])}
+    return {"result": apply_event(_ctx(config), state["payload"])}
 
 
 def reconcile_with_stripe(state: BillingState, config: RunnableConfig) -> BillingState:
-    from agents.billing.reconcile import reconcile_events
-
     return {"result": reconcile_events(_ctx(config), state["payload"])}
 
 
 def run_refund(state: BillingState, config: RunnableConfig) -> BillingState:
-    from agents.billing.refunds import advance_refund
-
     return {"result": advance_refund(_ctx(config), state["kind"], state["payload"])}
 
 
 def expire_approvals(state: BillingState, config: RunnableConfig) -> BillingState:
-    from agents.approvals.expiry import expire_due_approvals
-
     return {"result": expire_due_approvals(_ctx(config), state["payload"])}
 
 

@@ -148,7 +148,7 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
             child.kill()
     failed = [c.args for c in children if c.returncode not in (0, -signal.SIGTERM)]
     if failed and not stopping:
-        fail(f"a process exited unexpectedly: {failed[0]}")
+        fail(f"a process exited unexpectedly: {failed[0]!r}")
 
 
 def _redact(url: str) -> str:

@@ -20,19 +20,40 @@ from tests.support.waiting import wait_until
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not PG_URL, reason="holds a PostgreSQL table lock to stop a worker mid-task"),
+    pytest.mark.skipif(
+        not PG_URL, reason="holds a PostgreSQL table lock to stop a worker mid-task"
+    ),
 ]
 
 
 def _invoice_paid() -> dict[str, object]:
     invoice = fixture(
-        "invoice", id="in_crash1", customer="cus_crash1", status="paid", amount_due=4200,
-        amount_paid=4200, currency="usd", attempt_count=1, billing_reason="subscription_cycle",
-        hosted_invoice_url="https://invoice.stripe.com/i/crash1", number="CRASH-1",
-        parent={"type": "subscription_details",
-                "subscription_details": {"subscription": "sub_crash1", "metadata": {}}},
-        payments={"object": "list", "data": [{"object": "invoice_payment", "status": "paid",
-                  "amount_paid": 4200, "payment": {"type": "charge", "charge": "ch_crash1"}}]},
+        "invoice",
+        id="in_crash1",
+        customer="cus_crash1",
+        status="paid",
+        amount_due=4200,
+        amount_paid=4200,
+        currency="usd",
+        attempt_count=1,
+        billing_reason="subscription_cycle",
+        hosted_invoice_url="https://invoice.stripe.com/i/crash1",
+        number="CRASH-1",
+        parent={
+            "type": "subscription_details",
+            "subscription_details": {"subscription": "sub_crash1", "metadata": {}},
+        },
+        payments={
+            "object": "list",
+            "data": [
+                {
+                    "object": "invoice_payment",
+                    "status": "paid",
+                    "amount_paid": 4200,
+                    "payment": {"type": "charge", "charge": "ch_crash1"},
+                }
+            ],
+        },
     )
     return event("invoice.paid", invoice, created=1_790_000_000)
 
@@ -50,8 +71,9 @@ def test_worker_killed_mid_task_is_redone_by_another_worker_with_effects_once(
     paid = _invoice_paid()
     with database.transaction() as s:
         add_event(s, paid, source="webhook")
-        task_id = submit(s, "stripe.event", {"event_id": paid["id"]},
-                         dedupe_key=f"stripe-event:{paid['id']}")
+        task_id = submit(
+            s, "stripe.event", {"event_id": paid["id"]}, dedupe_key=f"stripe-event:{paid['id']}"
+        )
     assert task_id is not None
     env = settings_env(settings)
     args = ["worker", "--agents", "billing", "--concurrency", "1"]
@@ -61,8 +83,10 @@ def test_worker_killed_mid_task_is_redone_by_another_worker_with_effects_once(
     blocker.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))
     first = start_moneta(args, env, tmp_path / "worker1.log")
     try:
-        wait_until(lambda: _task(database, task_id).status == TaskStatus.RUNNING,
-                   message="the first worker to claim the task")
+        wait_until(
+            lambda: _task(database, task_id).status == TaskStatus.RUNNING,
+            message="the first worker to claim the task",
+        )
         assert stop(first, signal.SIGKILL) == -signal.SIGKILL
     finally:
         hold.rollback()
@@ -70,8 +94,11 @@ def test_worker_killed_mid_task_is_redone_by_another_worker_with_effects_once(
 
     second = start_moneta(args, env, tmp_path / "worker2.log")
     try:
-        wait_until(lambda: _task(database, task_id).status == TaskStatus.DONE, timeout=60,
-                   message="the second worker to redo the task")
+        wait_until(
+            lambda: _task(database, task_id).status == TaskStatus.DONE,
+            timeout=60,
+            message="the second worker to redo the task",
+        )
     finally:
         stop(second)
 
@@ -81,6 +108,7 @@ def test_worker_killed_mid_task_is_redone_by_another_worker_with_effects_once(
         assert s.scalar(select(func.count()).select_from(Customer)) == 1
         assert s.scalar(select(func.count()).select_from(Invoice)) == 1
         assert s.scalar(select(func.count()).select_from(Payment)) == 1
-        receipts = s.scalar(select(func.count()).select_from(Task).where(
-            Task.kind == "notification.send"))
+        receipts = s.scalar(
+            select(func.count()).select_from(Task).where(Task.kind == "notification.send")
+        )
         assert receipts == 1

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from agents import noop
 from core.clock import utcnow
@@ -20,6 +22,12 @@ from orchestrator.transport import StreamTransport
 from orchestrator.wiring import Runtime
 from orchestrator.worker import Worker
 from tests.support.waiting import wait_until
+
+
+def queue(session: Session, kind: str, payload: dict[str, Any], **options: Any) -> int:
+    task_id = submit(session, kind, payload, **options)
+    assert task_id is not None
+    return task_id
 
 
 def statuses(database: Database) -> dict[int, str]:
@@ -41,7 +49,7 @@ def worker(
 
 def test_submitted_task_runs_once_and_is_done(database: Database, worker: Worker) -> None:
     with database.transaction() as s:
-        task_id = submit(s, "noop", {"echo": "hi"})
+        task_id = queue(s, "noop", {"echo": "hi"})
     wait_until(lambda: statuses(database)[task_id] == TaskStatus.DONE)
     with database.transaction() as s:
         task = s.get(Task, task_id)
@@ -60,7 +68,7 @@ def test_failing_task_retries_with_backoff_then_succeeds(
     database: Database, worker: Worker
 ) -> None:
     with database.transaction() as s:
-        task_id = submit(s, "noop", {"fail_times": 2})
+        task_id = queue(s, "noop", {"fail_times": 2})
     wait_until(lambda: statuses(database)[task_id] == TaskStatus.DONE)
     with database.transaction() as s:
         task = s.get(Task, task_id)
@@ -69,7 +77,7 @@ def test_failing_task_retries_with_backoff_then_succeeds(
 
 def test_task_failing_every_attempt_is_dead_lettered(database: Database, worker: Worker) -> None:
     with database.transaction() as s:
-        task_id = submit(s, "noop", {"fail_times": 99}, max_attempts=3)
+        task_id = queue(s, "noop", {"fail_times": 99}, max_attempts=3)
     wait_until(lambda: statuses(database)[task_id] == TaskStatus.DEAD)
     with database.transaction() as s:
         task = s.get(Task, task_id)
@@ -91,7 +99,7 @@ def test_tasks_survive_a_redis_flush(
     database: Database, settings: Settings, redis_client, transport: StreamTransport
 ) -> None:
     with database.transaction() as s:
-        ids = [submit(s, "noop", {"n": i}) for i in range(20)]
+        ids = [queue(s, "noop", {"n": i}) for i in range(20)]
     redis_client.flushdb()
     runtime = Runtime(settings, database, redis_client, transport, {})
     w = Worker(runtime, ["noop"], concurrency=2, relay=True, handlers={"noop": noop.handle})
@@ -108,8 +116,8 @@ def test_lease_keeper_extends_a_running_task_and_only_its_owners(
     database: Database, transport
 ) -> None:
     with database.transaction() as s:
-        mine = submit(s, "noop", {})
-        theirs = submit(s, "noop", {})
+        mine = queue(s, "noop", {})
+        theirs = queue(s, "noop", {})
         soon = utcnow() + timedelta(seconds=1)
         for task_id, owner in ((mine, "me"), (theirs, "them")):
             task = s.get(Task, task_id)
@@ -120,5 +128,6 @@ def test_lease_keeper_extends_a_running_task_and_only_its_owners(
         assert keeper.renew_once() == 1
     assert keeper.renew_once() == 0
     with database.transaction() as s:
-        assert s.get(Task, mine).lease_until > utcnow() + timedelta(seconds=50)  # type: ignore[union-attr]
-        assert s.get(Task, theirs).lease_until <= soon  # type: ignore[union-attr]
+        renewed, untouched = s.get_one(Task, mine), s.get_one(Task, theirs)
+        assert renewed.lease_until and renewed.lease_until > utcnow() + timedelta(seconds=50)
+        assert untouched.lease_until and untouched.lease_until <= soon

@@ -44,8 +44,13 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 def start_moneta(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("ab")
-    return subprocess.Popen([sys.executable, "-m", "orchestrator.cli", *args], env=env,
-                            cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 20) -> int:

@@ -50,8 +50,9 @@ def event(
     }
 
 
-def signed(payload: dict[str, Any] | str, secret: str, *, timestamp: int | None = None
-           ) -> tuple[bytes, str]:
+def signed(
+    payload: dict[str, Any] | str, secret: str, *, timestamp: int | None = None
+) -> tuple[bytes, str]:
     """(raw body, Stripe-Signature header) exactly as Stripe would deliver them."""
     body = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
     header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
