@@ -143,6 +143,7 @@ def fixtures3() -> dict[str, object]:
     return data["resources"]  # type: ignore[no-any-return]
 
 
+from tests.support.cli import cli_env  # noqa: E402,F401
 from tests.support.localstripe import localstripe, localstripe_url  # noqa: E402,F401
 from tests.support.smtp import smtp_server  # noqa: E402,F401
 from tests.support.stripe_faults import stripe_faults  # noqa: E402,F401

@@ -112,3 +112,33 @@ def test_worker_killed_mid_task_is_redone_by_another_worker_with_effects_once(
             select(func.count()).select_from(Task).where(Task.kind == "notification.send")
         )
         assert receipts == 1
+
+
+def test_sigterm_lets_the_worker_finish_the_task_in_hand_then_exit(
+    settings: Settings, database: Database, transport, tmp_path: Path
+) -> None:
+    paid = _invoice_paid()
+    with database.transaction() as s:
+        add_event(s, paid, source="webhook")
+        task_id = submit(s, "stripe.event", {"event_id": paid["id"]})
+    assert task_id is not None
+    blocker = database.engine.connect()
+    hold = blocker.begin()
+    blocker.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))
+    worker = start_moneta(
+        ["worker", "--agents", "billing", "--concurrency", "1"],
+        settings_env(settings),
+        tmp_path / "worker.log",
+    )
+    try:
+        wait_until(
+            lambda: _task(database, task_id).status == TaskStatus.RUNNING,
+            message="the worker to claim the task",
+        )
+        worker.send_signal(signal.SIGTERM)
+    finally:
+        hold.rollback()
+        blocker.close()
+    assert stop(worker, signal.SIGTERM, timeout=30) == 0
+    task = _task(database, task_id)
+    assert (task.status, task.attempts) == (TaskStatus.DONE, 1)

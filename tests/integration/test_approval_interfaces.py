@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.ops.approvals import router as ops_router
-from core.settings import Settings, reset_settings
+from core.settings import Settings
 from db.session import Database
 from orchestrator.commands import approvals as approval_commands
 from orchestrator.transport import StreamTransport
@@ -32,20 +31,6 @@ moneta.add_typer(approval_commands.refunds_app, name="refunds")
 @pytest.fixture
 def paid(database: Database) -> PaidCustomer:
     return seed_paid_customer(database, amount=90_000)
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    """The CLI reads the environment, as it would in a shell; point it at this test's stores."""
-    monkeypatch.setenv("MONETA_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("MONETA_DATABASE_URL", settings.effective_database_url)
-    monkeypatch.setenv("MONETA_REDIS_URL", settings.redis_url or "")
-    monkeypatch.setenv("MONETA_REDIS_PREFIX", settings.redis_prefix)
-    monkeypatch.setenv("MONETA_OUTBOX_DIR", str(settings.effective_outbox_dir))
-    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
-    reset_settings()
-    yield CliRunner()
-    reset_settings()
 
 
 def test_cli_request_approve_and_show(cli_env: CliRunner, paid: PaidCustomer) -> None:
