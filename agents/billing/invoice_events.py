@@ -11,13 +11,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.billing.followups import record_business_event
-from agents.billing.mirror import Outcome, ensure_customer, outcome_of, write_settling_ties
+from agents.billing.mirror import (
+    Outcome,
+    ensure_customer,
+    list_invoice_payments,
+    outcome_of,
+    write_settling_ties,
+)
 from agents.billing.stripe_objects import (
     InvoiceSnapshot,
+    PaymentRef,
     event_object,
     event_time,
     invoice_payment_refs,
+    invoice_payments_left_out,
     read_invoice,
+    read_invoice_payments,
 )
 from agents.context import AgentContext
 from agents.notification.requests import notify
@@ -51,11 +60,20 @@ def mirror_invoice(ctx: AgentContext, event: dict[str, Any]) -> MirroredInvoice:
     return MirroredInvoice(written, applied, read_invoice(applied), customer_id)
 
 
+def settled_payments(ctx: AgentContext, mirrored: MirroredInvoice) -> list[PaymentRef]:
+    """The payments the invoice names, or (when it names none or only some) Stripe's list."""
+    named = invoice_payment_refs(mirrored.invoice)
+    if not invoice_payments_left_out(mirrored.invoice):
+        return named
+    fetched = list_invoice_payments(ctx, mirrored.snapshot.stripe_invoice_id)
+    return read_invoice_payments(fetched) or named
+
+
 def mirror_invoice_payments(
     ctx: AgentContext, event: dict[str, Any], mirrored: MirroredInvoice
 ) -> None:
-    """The payments the invoice names (endive `payments`, or legacy charge/payment_intent)."""
-    for ref in invoice_payment_refs(mirrored.invoice):
+    """One Payment row per settling payment, linked to the invoice and its customer."""
+    for ref in settled_payments(ctx, mirrored):
         upsert_payment(
             ctx.session,
             stripe_charge_id=ref.stripe_charge_id,
@@ -64,7 +82,7 @@ def mirror_invoice_payments(
                 "amount": ref.amount,
                 "currency": mirrored.snapshot.currency,
                 "status": "succeeded",
-                "paid_at": mirrored.snapshot.paid_at or event_time(event),
+                "paid_at": ref.paid_at or mirrored.snapshot.paid_at or event_time(event),
             },
             links={
                 "customer_id": mirrored.customer_id,

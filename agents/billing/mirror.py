@@ -8,6 +8,7 @@ re-read from Stripe, whose current state wins.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -28,6 +29,8 @@ from db.repositories.billing import (
 from tools.stripe.gateway import StripeGatewayError, StripeNotFound
 
 Outcome = Literal["applied", "stale", "ignored"]
+
+log = logging.getLogger(__name__)
 
 
 def outcome_of(*writes: Upserted) -> Outcome:
@@ -108,6 +111,19 @@ def list_charge_refunds(ctx: AgentContext, charge_id: str) -> list[dict[str, Any
         return ctx.stripe.list_refunds(charge=charge_id)
     except StripeGatewayError as exc:
         raise RetryableError(f"Stripe unreachable listing refunds of {charge_id}: {exc}") from exc
+
+
+def list_invoice_payments(ctx: AgentContext, invoice_id: str) -> list[dict[str, Any]]:
+    """The invoice's InvoicePayments from Stripe; none where Stripe (or localstripe) has none."""
+    try:
+        return ctx.stripe.list_invoice_payments(invoice=invoice_id)
+    except StripeNotFound as exc:
+        log.info("Stripe lists no payments of invoice %s: %s", invoice_id, exc)
+        return []
+    except StripeGatewayError as exc:
+        raise RetryableError(
+            f"Stripe unreachable listing payments of invoice {invoice_id}: {exc}"
+        ) from exc
 
 
 Write = Callable[[dict[str, Any], TieRule], Upserted]

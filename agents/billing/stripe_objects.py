@@ -270,12 +270,13 @@ class PaymentRef:
     stripe_charge_id: str | None
     stripe_payment_intent_id: str | None
     amount: int
+    paid_at: datetime | None  # the payment's own time; None where only the invoice's is known
 
 
-def invoice_payment_refs(obj: dict[str, Any]) -> list[PaymentRef]:
-    """Paid entries of `payments` (endive, when included), else legacy charge/payment_intent."""
+def read_invoice_payments(entries: list[dict[str, Any]]) -> list[PaymentRef]:
+    """The paid InvoicePayments of a list, embedded (`invoice.payments.data`) or fetched."""
     refs = []
-    for entry in _sub(obj, "payments", "data") or []:
+    for entry in entries:
         if entry.get("status") not in (None, "paid"):
             continue
         payment = entry.get("payment") or {}
@@ -283,16 +284,33 @@ def invoice_payment_refs(obj: dict[str, Any]) -> list[PaymentRef]:
             stripe_charge_id=expandable_id(payment.get("charge")),
             stripe_payment_intent_id=expandable_id(payment.get("payment_intent")),
             amount=int(entry.get("amount_paid") or entry.get("amount_requested") or 0),
+            paid_at=timestamp(_sub(entry, "status_transitions", "paid_at")),
         )
         if ref.stripe_charge_id or ref.stripe_payment_intent_id:
             refs.append(ref)
+    return refs
+
+
+def invoice_payment_refs(obj: dict[str, Any]) -> list[PaymentRef]:
+    """Paid entries of `payments` (endive, when included), else legacy charge/payment_intent."""
+    refs = read_invoice_payments(_sub(obj, "payments", "data") or [])
     if refs:
         return refs
     charge = expandable_id(obj.get("charge"))
     intent = expandable_id(obj.get("payment_intent"))
     if charge or intent:
-        return [PaymentRef(charge, intent, int(obj.get("amount_paid") or 0))]
+        return [PaymentRef(charge, intent, int(obj.get("amount_paid") or 0), None)]
     return []
+
+
+def invoice_payments_left_out(obj: dict[str, Any]) -> bool:
+    """A paid invoice naming no payment, or only a first page of `payments`: ask Stripe.
+
+    Endive webhooks leave the includable `payments` out and no longer carry `invoice.charge`.
+    """
+    if int(obj.get("amount_paid") or 0) <= 0:
+        return False
+    return bool(_sub(obj, "payments", "has_more")) or not invoice_payment_refs(obj)
 
 
 @dataclass(frozen=True)

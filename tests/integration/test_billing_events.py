@@ -47,8 +47,11 @@ class FakeStripe:
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.refunds: list[dict[str, Any]] = []
+        self.invoice_payments: list[dict[str, Any]] = []
         self.unreachable = False
+        self.invoice_payments_error: Exception | None = None
         self.retrieved: list[tuple[str, str]] = []
+        self.listed_invoices: list[str] = []
 
     def put(self, resource: str, obj: dict[str, Any]) -> None:
         self.objects[(resource, obj["id"])] = copy.deepcopy(obj)
@@ -64,6 +67,12 @@ class FakeStripe:
 
     def list_refunds(self, *, charge: str) -> list[dict[str, Any]]:
         return [copy.deepcopy(r) for r in self.refunds if r["charge"] == charge]
+
+    def list_invoice_payments(self, *, invoice: str) -> list[dict[str, Any]]:
+        self.listed_invoices.append(invoice)
+        if self.invoice_payments_error is not None:
+            raise self.invoice_payments_error
+        return [copy.deepcopy(p) for p in self.invoice_payments if p["invoice"] == invoice]
 
     def list_events(self, *, created_after: int) -> Iterator[dict[str, Any]]:
         fresh = [e for e in self.events if e["created"] > created_after]
@@ -228,6 +237,36 @@ def invoice(
         },
         payments={"object": "list", "data": payments},
         status_transitions={"paid_at": T0 if paid else None},
+    )
+
+
+def endive_webhook_invoice(inv: str = "in_ada_1", **overrides: Any) -> dict[str, Any]:
+    """A paid invoice as endive webhooks carry it: `payments` left out, no `invoice.charge`."""
+    obj = invoice(inv, **overrides)
+    del obj["payments"]
+    return obj
+
+
+def invoice_payment(
+    inv: str = "in_ada_1",
+    *,
+    charge: str | None = "ch_ada_1",
+    intent: str | None = None,
+    status: str = "paid",
+    amount: int = 2900,
+    paid_at: int | None = T0 + 1,
+) -> dict[str, Any]:
+    kind = "charge" if charge else "payment_intent"
+    return fixture(
+        "invoice_payment",
+        id=f"inpay_{inv}_{charge or intent}",
+        invoice=inv,
+        currency="usd",
+        amount_requested=amount,
+        amount_paid=amount if status == "paid" else None,
+        status=status,
+        payment={"type": kind, "charge": charge, "payment_intent": intent},
+        status_transitions={"canceled_at": None, "paid_at": paid_at},
     )
 
 
@@ -461,6 +500,94 @@ def test_invoice_paid_before_the_subscription_exists_ends_correct(
         "invoice_number": "ADA-0001",
         "hosted_invoice_url": "https://invoice.stripe.com/i/in_ada_1",
     }
+
+
+def test_invoice_paid_without_payments_fetches_them_into_a_payment_with_the_charge(
+    billing: Billing, stripe_fake: FakeStripe
+) -> None:
+    stripe_fake.put("customer", customer())
+    stripe_fake.invoice_payments += [
+        invoice_payment(charge=None, intent="pi_ada_declined", status="canceled"),
+        invoice_payment(charge="ch_ada_1", paid_at=T0 + 1),
+        invoice_payment("in_someone_else", charge="ch_other"),
+    ]
+    assert billing.deliver(event("invoice.paid", endive_webhook_invoice(), created=T0 + 2)) == (
+        "applied"
+    )
+
+    inv = billing.one(Invoice)
+    payment = billing.one(Payment)
+    assert (payment.stripe_charge_id, payment.stripe_payment_intent_id) == ("ch_ada_1", None)
+    assert (payment.amount, payment.currency, payment.status) == (2900, "usd", "succeeded")
+    assert payment.paid_at is not None and int(payment.paid_at.timestamp()) == T0 + 1
+    assert payment.customer_id == inv.customer_id and payment.stripe_invoice_id == "in_ada_1"
+    assert stripe_fake.listed_invoices == ["in_ada_1"]
+
+
+def test_payment_succeeded_after_paid_lists_again_but_keeps_one_payment(
+    billing: Billing, stripe_fake: FakeStripe
+) -> None:
+    stripe_fake.invoice_payments.append(invoice_payment(charge=None, intent="pi_ada_1"))
+    paid = endive_webhook_invoice()
+    billing.deliver(event("invoice.paid", paid, created=T0 + 2))
+    billing.deliver(event("invoice.payment_succeeded", paid, created=T0 + 2))
+
+    payment = billing.one(Payment)
+    assert (payment.stripe_charge_id, payment.stripe_payment_intent_id) == (None, "pi_ada_1")
+    assert stripe_fake.listed_invoices == ["in_ada_1", "in_ada_1"]
+    assert [p["template"] for p in billing.followups("notification.send")] == ["receipt"]
+
+
+def test_invoice_payments_unreachable_retries_the_task_and_applies_nothing(
+    billing: Billing, stripe_fake: FakeStripe
+) -> None:
+    stripe_fake.put("customer", customer())
+    stripe_fake.invoice_payments.append(invoice_payment())
+    stripe_fake.invoice_payments_error = StripeGatewayError("connection reset")
+    paid = event("invoice.paid", endive_webhook_invoice(), created=T0 + 2)
+    billing.store(paid)
+    task_id = billing.submit("stripe.event", {"event_id": paid["id"]})
+
+    failed = billing.run(task_id)
+    assert failed.status == TaskStatus.PENDING
+    assert "Stripe unreachable listing payments of invoice in_ada_1" in (failed.last_error or "")
+    for model in (Customer, Invoice, Payment):
+        assert billing.rows(model) == []
+    assert billing.inbox(paid["id"]).handled_at is None
+    assert billing.followups("notification.send") == []
+    assert billing.followups("analytics.record") == []
+
+    stripe_fake.invoice_payments_error = None
+    assert billing.run(task_id).status == TaskStatus.DONE
+    assert billing.one(Payment).stripe_charge_id == "ch_ada_1"
+    assert billing.one(Invoice).status == "paid"
+    assert [p["template"] for p in billing.followups("notification.send")] == ["receipt"]
+
+
+def test_invoice_payments_unknown_to_stripe_mirror_the_invoice_without_a_payment(
+    billing: Billing, stripe_fake: FakeStripe
+) -> None:
+    stripe_fake.invoice_payments_error = StripeNotFound("Unrecognized request URL")
+    assert billing.deliver(event("invoice.paid", endive_webhook_invoice(), created=T0)) == (
+        "applied"
+    )
+
+    assert billing.one(Invoice).status == "paid" and billing.rows(Payment) == []
+    assert [p["template"] for p in billing.followups("notification.send")] == ["receipt"]
+
+
+def test_first_page_of_included_payments_is_completed_from_stripe(
+    billing: Billing, stripe_fake: FakeStripe
+) -> None:
+    first_half = invoice_payment(charge="ch_ada_a", amount=1500, paid_at=T0)
+    second_half = invoice_payment(charge="ch_ada_b", amount=1400, paid_at=T0 + 1)
+    stripe_fake.invoice_payments += [first_half, second_half]
+    paid = invoice()
+    paid["payments"] = {"object": "list", "data": [first_half], "has_more": True}
+    billing.deliver(event("invoice.paid", paid, created=T0 + 2))
+
+    payments = {p.stripe_charge_id: p.amount for p in billing.rows(Payment)}
+    assert payments == {"ch_ada_a": 1500, "ch_ada_b": 1400}
 
 
 def test_same_event_applied_five_times_has_one_set_of_effects(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import stripe
 
+from agents.billing.stripe_objects import invoice_payment_refs, invoice_payments_left_out
 from tests.support.localstripe import TEST_API_KEY, register_webhook
 from tests.support.stripe_faults import StripeFaultProxy
 from tools.stripe import client as client_module
@@ -63,10 +64,9 @@ def gateway(localstripe: str) -> StripeClientGateway:
     return StripeClientGateway(TEST_API_KEY, api_base=localstripe, max_retries=0, timeout=5.0)
 
 
-def test_retrieves_customer_subscription_invoice_and_charge_as_plain_dicts(
-    localstripe: str, gateway: StripeClientGateway
-) -> None:
-    setup = _stripe(localstripe)
+def _subscription(url: str) -> tuple[str, str]:
+    """(customer id, subscription id) of a customer subscribed to a 15.00 USD monthly plan."""
+    setup = _stripe(url)
     customer, card = _customer_with_card(setup)
     setup.v1.customers.update(customer, {"invoice_settings": {"default_payment_method": card}})
     plan = setup.v1.plans.create(
@@ -75,9 +75,16 @@ def test_retrieves_customer_subscription_invoice_and_charge_as_plain_dicts(
     subscription = setup.v1.subscriptions.create(
         {"customer": customer, "items": [{"plan": plan.id}]}  # type: ignore[typeddict-item]
     )
+    return customer, subscription.id
+
+
+def test_retrieves_customer_subscription_invoice_and_charge_as_plain_dicts(
+    localstripe: str, gateway: StripeClientGateway
+) -> None:
+    customer, subscription_id = _subscription(localstripe)
 
     got_customer = gateway.retrieve("customer", customer)
-    got_subscription = gateway.retrieve("subscription", subscription.id)
+    got_subscription = gateway.retrieve("subscription", subscription_id)
     invoice = gateway.retrieve("invoice", got_subscription["latest_invoice"])
     charge = gateway.retrieve("charge", invoice["charge"]["id"])
 
@@ -86,6 +93,22 @@ def test_retrieves_customer_subscription_invoice_and_charge_as_plain_dicts(
     assert type(got_subscription["items"]["data"][0]) is dict
     assert (invoice["status"], invoice["amount_paid"]) == ("paid", 1500)
     assert (charge["amount"], charge["currency"], charge["paid"]) == (1500, "usd", True)
+
+
+def test_invoice_payments_are_not_found_on_localstripe_whose_invoices_name_the_charge(
+    localstripe: str, gateway: StripeClientGateway
+) -> None:
+    _customer, subscription_id = _subscription(localstripe)
+    invoice = gateway.retrieve(
+        "invoice", gateway.retrieve("subscription", subscription_id)["latest_invoice"]
+    )
+
+    with pytest.raises(StripeNotFound):
+        gateway.list_invoice_payments(invoice=invoice["id"])
+    # So billing never needs that list there: the legacy `invoice.charge` names the payment.
+    assert not invoice_payments_left_out(invoice)
+    [named] = invoice_payment_refs(invoice)
+    assert (named.stripe_charge_id, named.amount) == (invoice["charge"]["id"], 1500)
 
 
 def test_partial_then_full_refund(localstripe: str, gateway: StripeClientGateway) -> None:

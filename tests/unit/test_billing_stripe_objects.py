@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from agents.billing.stripe_objects import (
     PaymentRef,
     invoice_payment_refs,
+    invoice_payments_left_out,
     plan_key,
     read_discount,
     read_invoice,
@@ -102,6 +103,7 @@ def test_invoice_payments_come_from_payments_list_or_legacy_charge() -> None:
                     "payment": {"type": "charge", "charge": "ch_1"},
                     "status": "paid",
                     "amount_paid": 700,
+                    "status_transitions": {"paid_at": START, "canceled_at": None},
                 },
                 {
                     "payment": {"type": "payment_intent", "payment_intent": "pi_2"},
@@ -111,7 +113,21 @@ def test_invoice_payments_come_from_payments_list_or_legacy_charge() -> None:
             ]
         },
     )
-    assert invoice_payment_refs(endive) == [PaymentRef("ch_1", None, 700)]
+    paid_at = datetime.fromtimestamp(START, UTC)
+    assert invoice_payment_refs(endive) == [PaymentRef("ch_1", None, 700, paid_at)]
     legacy = fixture("invoice", amount_paid=1000, charge="ch_9", payment_intent="pi_9")
-    assert invoice_payment_refs(legacy) == [PaymentRef("ch_9", "pi_9", 1000)]
+    assert invoice_payment_refs(legacy) == [PaymentRef("ch_9", "pi_9", 1000, None)]
     assert invoice_payment_refs(fixture("invoice")) == []
+
+
+def test_stripe_is_asked_for_the_payments_of_a_paid_invoice_naming_none_or_some() -> None:
+    entry = {"payment": {"type": "charge", "charge": "ch_1"}, "status": "paid", "amount_paid": 7}
+    all_named = fixture("invoice", amount_paid=7, payments={"data": [entry], "has_more": False})
+    first_page = fixture("invoice", amount_paid=9, payments={"data": [entry], "has_more": True})
+    legacy = fixture("invoice", amount_paid=7, charge="ch_9")
+
+    assert invoice_payments_left_out(fixture("invoice", amount_paid=7))
+    assert invoice_payments_left_out(first_page)
+    assert not invoice_payments_left_out(all_named)
+    assert not invoice_payments_left_out(legacy)
+    assert not invoice_payments_left_out(fixture("invoice", amount_paid=0))

@@ -161,6 +161,23 @@ def test_seeded_objects_are_retrieved_and_unknown_ones_are_not_found(
         sandbox.retrieve("customer", "cus_missing")
 
 
+def test_invoice_payments_are_listed_by_invoice_in_the_order_seeded(
+    sandbox: SandboxGateway,
+) -> None:
+    def payment(payment_id: str, invoice: str) -> dict[str, Any]:
+        return fixture("invoice_payment", id=payment_id, invoice=invoice, status="paid")
+
+    first = payment("inpay_1", "in_1")
+    other = payment("inpay_2", "in_2")
+    second = payment("inpay_3", "in_1")
+    for seeded in (first, other, second):
+        sandbox.put("invoice_payment", seeded)
+
+    assert sandbox.list_invoice_payments(invoice="in_1") == [first, second]
+    assert sandbox.list_invoice_payments(invoice="in_2") == [other]
+    assert sandbox.list_invoice_payments(invoice="in_unknown") == []
+
+
 def test_threads_refunding_with_one_key_make_one_refund(sandbox: SandboxGateway) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         refunds = list(pool.map(lambda _: _refund(sandbox, 900, "refund:shared"), range(8)))

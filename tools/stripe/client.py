@@ -81,6 +81,11 @@ class StripeClientGateway:
             page = self._client.v1.refunds.list({"charge": charge, "limit": _PAGE_SIZE})
             return [refund.to_dict() for refund in page.auto_paging_iter()]
 
+    def list_invoice_payments(self, *, invoice: str) -> list[dict[str, Any]]:
+        with _translated_errors():
+            page = self._client.v1.invoice_payments.list({"invoice": invoice, "limit": _PAGE_SIZE})
+            return [payment.to_dict() for payment in page.auto_paging_iter()]
+
     def list_events(self, *, created_after: int) -> Iterator[dict[str, Any]]:
         # Stripe lists newest first; reconciliation wants the order things happened in.
         with _translated_errors():

@@ -66,6 +66,10 @@ class StripeGateway(Protocol):
         """Refunds of one charge (to find a refund made before a crash, by its metadata)."""
         ...
 
+    def list_invoice_payments(self, *, invoice: str) -> list[dict[str, Any]]:
+        """Every InvoicePayment of one invoice (endive webhooks leave `invoice.payments` out)."""
+        ...
+
     def list_events(self, *, created_after: int) -> Iterator[dict[str, Any]]:
         """Events created after the given unix time, oldest first (for reconciliation)."""
         ...

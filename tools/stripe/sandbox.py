@@ -147,6 +147,16 @@ class SandboxGateway:
             ).fetchall()
         return [json.loads(body) for (body,) in rows]
 
+    def list_invoice_payments(self, *, invoice: str) -> list[dict[str, Any]]:
+        """The invoice payments seeded with `put("invoice_payment", ...)` for `invoice`."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT body FROM objects WHERE resource = 'invoice_payment' "
+                "AND json_extract(body, '$.invoice') = ? ORDER BY seq",
+                (invoice,),
+            ).fetchall()
+        return [json.loads(body) for (body,) in rows]
+
     def list_events(self, *, created_after: int) -> Iterator[dict[str, Any]]:
         with self._connect() as db:
             rows = db.execute(
