@@ -2,7 +2,8 @@
 
 Signup, trial, first payment, a failed renewal, the recovery, all compressed into today so the
 daily snapshot shows them. Pure: builds dicts only; the
-`moneta demo` command signs and posts them and seeds the offline sandbox with the charges.
+`moneta demo` command signs and posts them and seeds the offline sandbox with the charges and
+invoice payments (which real Stripe leaves out of `invoice.paid`, so billing fetches them).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Journey:
     start: int = 0
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     charges: list[dict[str, Any]] = field(default_factory=list)
+    invoice_payments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def customer(self) -> str:

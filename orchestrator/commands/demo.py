@@ -53,8 +53,11 @@ def demo(
     base = url or f"http://{settings.api_host}:{settings.api_port}"
     _require_api(base)
     journey = build_journey(int(time.time()))
+    sandbox = runtime.tools["stripe"]
     for charge in journey.charges:
-        runtime.tools["stripe"].put("charge", charge)
+        sandbox.put("charge", charge)
+    for invoice_payment in journey.invoice_payments:
+        sandbox.put("invoice_payment", invoice_payment)
     typer.secho(f"Customer {journey.email} ({journey.customer})", bold=True)
     for label, event in journey.events:
         _post_event(base, event, settings.webhook_secrets[0])
