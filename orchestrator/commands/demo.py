@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from db.models import (
     Notification,
     Payment,
     Refund,
+    StripeEvent,
     Subscription,
     Task,
     TaskStatus,
@@ -60,7 +62,10 @@ def demo(
         sandbox.put("invoice_payment", invoice_payment)
     typer.secho(f"Customer {journey.email} ({journey.customer})", bold=True)
     for label, event in journey.events:
+        # Stripe spaces a story's events out; waiting for each keeps the demo's story in order
+        # (sent at once, a late "payment failed" would rightly be ignored after the recovery).
         _post_event(base, event, settings.webhook_secrets[0])
+        _await(partial(_handled, runtime, event["id"]), timeout, f"{event['type']} handled")
         typer.echo(f"  sent {event['type']:<40} {label}")
     _await(lambda: _open_tasks(runtime) == 0, timeout, "the agents to handle the journey")
 
@@ -106,7 +111,7 @@ def _await(condition: Callable[[], bool], timeout: float, what: str) -> None:
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.25)
+        time.sleep(0.05)
     fail(f"timed out after {timeout:.0f}s waiting for {what}; see `moneta tasks list`")
 
 
@@ -123,6 +128,12 @@ def _open_tasks(runtime: Runtime) -> int:
             )
             or 0
         )
+
+
+def _handled(runtime: Runtime, event_id: str) -> bool:
+    with runtime.database.transaction() as session:
+        handled = session.scalar(select(StripeEvent.handled_at).where(StripeEvent.id == event_id))
+    return handled is not None
 
 
 def _approval_status(runtime: Runtime, approval_id: int) -> str:
