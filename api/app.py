@@ -6,18 +6,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api import health, webhooks
+from api.console.errors import console_error
+from api.console.router import mount_console
 from api.metrics import WebhookCounters
+from api.ops import analytics as ops_analytics
 from api.ops import approvals as ops_approvals
+from api.ops import copilot as ops_copilot
+from api.ops import customers as ops_customers
+from api.ops import inbox as ops_inbox
+from api.ops import tasks as ops_tasks
 from core.errors import MonetaError
 from core.settings import Settings, get_settings
 from orchestrator.wiring import Runtime, build_runtime
 
 
-async def _moneta_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _moneta_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, MonetaError)
+    if request.url.path.startswith("/console"):
+        return console_error(request, exc)
     return JSONResponse({"code": exc.code, "detail": exc.message}, status_code=exc.status_code)
 
 
@@ -36,7 +45,9 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
     app.add_exception_handler(MonetaError, _moneta_error)
     app.include_router(health.router)
     app.include_router(webhooks.router)
-    app.include_router(ops_approvals.router)
+    for ops in (ops_approvals, ops_tasks, ops_customers, ops_inbox, ops_analytics, ops_copilot):
+        app.include_router(ops.router)
+    mount_console(app)
     return app
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import CountersDep, RuntimeDep
 from api.signature import verify_stripe_signature
@@ -103,6 +104,17 @@ def store_event(database: Database, event: InboxEvent, *, max_attempts: int) -> 
     return True
 
 
+def store_limiter(request: Request, database: Database) -> CapacityLimiter:
+    """One storing thread per pooled connection: more would not store faster, they would open
+    and close overflow connections (a PostgreSQL backend forked for every third webhook)."""
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "webhook_store_limiter", None)
+    if limiter is None:  # no await since the check: no other request can race us here
+        limiter = CapacityLimiter(database.engine.pool.size())  # type: ignore[attr-defined]
+        state.webhook_store_limiter = limiter
+    return limiter
+
+
 def verified_event(request: Request, body: bytes, runtime: Runtime) -> InboxEvent:
     """Check the signature against every configured secret, then read the envelope."""
     settings = runtime.settings
@@ -134,8 +146,9 @@ async def receive_stripe_webhook(
         counters.count_rejected(exc.code)
         log.info("Stripe webhook refused (%s): %s", exc.code, exc.message)
         raise
-    stored = await run_in_threadpool(
+    store = partial(
         store_event, runtime.database, event, max_attempts=runtime.settings.task_max_attempts
     )
+    stored = await to_thread.run_sync(store, limiter=store_limiter(request, runtime.database))
     counters.count_received(duplicate=not stored)
     return JSONResponse({"received": True, "duplicate": not stored})

@@ -48,11 +48,28 @@ class Settings(BaseSettings):
 
     approval_two_approvers_above: int = 50_000
     approval_ttl_hours: int = 72
-    # Bearer token of the operator REST API (/ops); unset keeps that API closed.
-    ops_token: str | None = None
+
+    # Console logins: failures allowed per name (and 4x per address) within the window.
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    console_session_hours: int = 12
 
     grace_period_days: int = 7
     entitlements_file: Path | None = None
+
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "MONETA_OPENAI_API_KEY")
+    )
+    llm_model: str = "gpt-4o-mini"
+    # Any OpenAI-compatible server (vLLM, Ollama, a gateway); unset means api.openai.com.
+    llm_base_url: str | None = None
+    llm_timeout_seconds: float = 20.0
+    llm_max_retries: int = 2
+    # Prices of the configured model, micro-dollars per 1,000 tokens (cost of each call).
+    llm_input_price_per_1k_micros: int = 150
+    llm_output_price_per_1k_micros: int = 600
+    # Model-written customer e-mails (validated; template otherwise). None: on with a model.
+    llm_wording_enabled: bool | None = None
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -78,6 +95,15 @@ class Settings(BaseSettings):
         if self.stripe_webhook_secret:
             return [s.strip() for s in self.stripe_webhook_secret.split(",") if s.strip()]
         return [SANDBOX_WEBHOOK_SECRET] if self.sandbox_mode else []
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when a model key is set; without one every LLM feature uses its fallback."""
+        return bool(self.openai_api_key)
+
+    @property
+    def wording_by_model(self) -> bool:
+        return self.llm_configured and self.llm_wording_enabled is not False
 
     @property
     def operator_email_list(self) -> list[str]:

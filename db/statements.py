@@ -10,13 +10,20 @@ from sqlalchemy.orm import Session
 
 
 def insert_ignore(session: Session, model: type[Any], values: dict[str, Any]) -> Any | None:
-    """INSERT ... ON CONFLICT DO NOTHING; the new row's primary key, or None if it existed."""
+    """INSERT ... ON CONFLICT DO NOTHING; the new row's primary key, or None if it existed.
+
+    A Core insert on the table, not the ORM entity, whose bulk-insert path costs ~0.1 ms CPU
+    more per call; column defaults are Core's and apply either way. The explicit flush keeps
+    what the ORM statement did implicitly: objects added earlier are written first.
+    """
+    session.flush()
+    table = model.__table__
     stmt: Insert
     if session.get_bind().dialect.name == "postgresql":
-        stmt = postgresql.insert(model).values(**values).on_conflict_do_nothing()
+        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()
     else:
-        stmt = sqlite.insert(model).values(**values).on_conflict_do_nothing()
-    pk = model.__mapper__.primary_key[0]
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    pk = table.primary_key.columns[0]
     return session.execute(stmt.returning(pk)).scalar_one_or_none()
 
 

@@ -12,6 +12,7 @@ ROUTES: dict[str, str] = {
     "notification.send": "notification",
     "analytics.record": "analytics",
     "analytics.daily": "analytics",
+    "analytics.narrative": "analytics",
     "noop": "noop",
 }
 

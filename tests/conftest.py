@@ -99,6 +99,7 @@ def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
         redis_url=redis_url,
         redis_prefix=f"t{uuid.uuid4().hex[:12]}",
         stripe_api_key=None,
+        openai_api_key=None,  # tests never reach a real model; they inject one when needed
         stripe_webhook_secret="whsec_test_primary",
         outbox_dir=tmp_path / "outbox",
         task_lease_seconds=5,

@@ -1,4 +1,4 @@
-"""The analytics agent: records business events and writes the daily metric snapshots."""
+"""The analytics agent: records business events, writes daily snapshots and their narrative."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from langgraph.graph import END, START, StateGraph
 
 from agents.analytics.daily import aggregate_day
 from agents.analytics.events import record_event
+from agents.analytics.narrative import write_narrative
 from agents.context import AgentContext, TaskInfo
 from core.errors import PermanentError
 
@@ -29,19 +30,32 @@ def record_business_event(state: AnalyticsState, config: RunnableConfig) -> Anal
     return {"result": record_event(_ctx(config).session, state["payload"])}
 
 
-def write_daily_snapshot(state: AnalyticsState, config: RunnableConfig) -> AnalyticsState:
+def _day(state: AnalyticsState) -> date:
     raw = state["payload"].get("day")
     try:
-        day = date.fromisoformat(str(raw))
+        return date.fromisoformat(str(raw))
     except ValueError:
-        raise PermanentError(f"analytics.daily needs day as YYYY-MM-DD, got {raw!r}") from None
-    snapshots = aggregate_day(_ctx(config).session, day)
+        raise PermanentError(f"{state['kind']} needs day as YYYY-MM-DD, got {raw!r}") from None
+
+
+def write_daily_snapshot(state: AnalyticsState, config: RunnableConfig) -> AnalyticsState:
+    """Rewrite the day's snapshot, then ask for its narrative (once per day)."""
+    ctx, day = _ctx(config), _day(state)
+    snapshots = aggregate_day(ctx.session, day)
+    ctx.submit(
+        "analytics.narrative", {"day": day.isoformat()}, dedupe_key=f"narrative:{day.isoformat()}"
+    )
     return {"result": {"day": day.isoformat(), "snapshots": len(snapshots)}}
+
+
+def write_day_narrative(state: AnalyticsState, config: RunnableConfig) -> AnalyticsState:
+    return {"result": write_narrative(_ctx(config), _day(state))}
 
 
 NODE_FOR_KIND = {
     "analytics.record": "record_business_event",
     "analytics.daily": "write_daily_snapshot",
+    "analytics.narrative": "write_day_narrative",
 }
 
 
@@ -53,9 +67,11 @@ def build_graph() -> Any:
     graph = StateGraph(AnalyticsState)
     graph.add_node("record_business_event", record_business_event)
     graph.add_node("write_daily_snapshot", write_daily_snapshot)
+    graph.add_node("write_day_narrative", write_day_narrative)
     graph.add_conditional_edges(START, _route, list(NODE_FOR_KIND.values()))
     graph.add_edge("record_business_event", END)
     graph.add_edge("write_daily_snapshot", END)
+    graph.add_edge("write_day_narrative", END)
     return graph.compile()
 
 

@@ -130,6 +130,68 @@ def request_refund(
     return approval
 
 
+# Actions proposed for a human decision that no executor carries out yet (see docs/llm.md).
+PROPOSED_ACTIONS = frozenset({"credit", "cancel", "extend_trial", "retry_task"})
+
+
+def request_action(
+    session: Session,
+    *,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    customer_id: int | None,
+    amount: int,
+    currency: str,
+    reason: str,
+    requested_by: str,
+    submit: SubmitTask,
+    settings: Settings | None = None,
+    origin: str | None = None,
+) -> Approval:
+    """Create a pending approval of a non-refund action and tell the operators; nothing runs."""
+    settings = settings or get_settings()
+    requester, reason = operator_identity(requested_by), reason.strip()
+    if action not in PROPOSED_ACTIONS:
+        raise InvalidInput(f"unknown action {action!r}", code="unknown_action")
+    if not requester or not reason:
+        raise InvalidInput("the requester and a reason are required", code="reason_required")
+    if amount < 0:
+        raise InvalidInput("the amount cannot be negative", code="amount_invalid")
+    now = utcnow()
+    approval = Approval(
+        action=action,
+        status=S.PENDING,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        customer_id=customer_id,
+        amount=amount,
+        currency=currency.lower(),
+        reason=reason,
+        requested_by=requester,
+        required_approvals=required_approvals(amount, settings.approval_two_approvers_above),
+        expires_at=expiry_time(now, settings.approval_ttl_hours),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(approval)
+    session.flush()
+    approval.thread_id = f"{action}:{approval.id}"
+    record_audit(
+        session,
+        actor=requester,
+        action=f"{action}.requested",
+        subject_type="approval",
+        subject_id=approval.id,
+        origin=origin,
+        data={"subject": f"{subject_type}:{subject_id}", "amount": amount, "currency": currency},
+        detail=reason,
+    )
+    notice = _approval_needed_notice(session, approval, None)
+    submit(session, "notification.send", notice, dedupe_key=f"notify:{notice['key']}")
+    return approval
+
+
 def _approval_needed_notice(
     session: Session, approval: Approval, charge_id: str | None
 ) -> dict[str, Any]:
@@ -221,7 +283,8 @@ def decide(
         data={"approvals": approvals, "required": approval.required_approvals, "status": target},
         detail=note,
     )
-    if target != S.PENDING:
+    # Only refunds have an executor; other actions' approvals are decided and wait for theirs.
+    if target != S.PENDING and approval.action == repo.REFUND_ACTION:
         submit(
             session,
             "refund.resume",

@@ -14,7 +14,10 @@ TEMPLATE_AUDIENCE: dict[str, Audience] = {
     "trial_ending": "customer",
     "subscription_canceled": "customer",
     "refund_issued": "customer",
+    "usage_alert": "customer",
+    "win_back": "customer",
     "approval_needed": "operators",
+    "daily_narrative": "operators",
 }
 
 # The facts each template shows; `notify()` refuses a request missing any (fail in the caller).
@@ -26,7 +29,10 @@ REQUIRED_FACTS: dict[str, frozenset[str]] = {
     "trial_ending": frozenset({"trial_end", "plan"}),
     "subscription_canceled": frozenset({"plan", "ends_at"}),
     "refund_issued": frozenset({"amount", "currency"}),
+    "usage_alert": frozenset({"feature", "used", "limit", "plan"}),
+    "win_back": frozenset({"plan", "resubscribe_url"}),
     "approval_needed": frozenset(
         {"approval_id", "action", "amount", "currency", "customer", "requested_by", "reason"}
     ),
+    "daily_narrative": frozenset({"day", "text", "source"}),
 }

@@ -43,6 +43,7 @@ from agents.notification.records import (
     send_key,
 )
 from agents.notification.rendering import render_email
+from agents.notification.wording import wording_for
 from core.errors import PermanentError
 from db.models.notifications import NotificationStatus
 from tools.email.mailer import MailRejected, OutboundEmail
@@ -92,12 +93,21 @@ def load_or_create_notification(
 
 
 def render(state: NotificationState, config: RunnableConfig) -> NotificationState:
-    """Subject, text and HTML from the template and the facts; a render error is permanent."""
+    """Subject, text and HTML from the facts (model-worded when it passes validation)."""
     ctx = _ctx(config)
     request = state["request"]
     brand = parseaddr(ctx.settings.email_from)[0] or "Moneta"
+    wording = wording_for(ctx, request)
+    sheet = wording.sheet
     try:
-        rendered = render_email(request.template, request.context, brand=brand)
+        rendered = render_email(
+            request.template,
+            request.context,
+            brand=brand,
+            wording=wording.text,
+            link=sheet.link if sheet else None,
+            link_label=sheet.link_label if sheet else None,
+        )
     except (jinja2.TemplateError, TypeError, ValueError) as exc:
         raise PermanentError(f"template {request.template!r} failed to render: {exc}") from exc
     email = OutboundEmail(
@@ -107,7 +117,11 @@ def render(state: NotificationState, config: RunnableConfig) -> NotificationStat
         html=rendered.html,
         message_id=state["message_id"],
         sender=ctx.settings.email_from,
-        headers={"Auto-Submitted": "auto-generated", "X-Moneta-Template": request.template},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "X-Moneta-Template": request.template,
+            "X-Moneta-Wording": wording.source,
+        },
     )
     return {"email": email}
 

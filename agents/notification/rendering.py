@@ -41,12 +41,28 @@ def _environment() -> Environment:
 _ENV = _environment()
 
 
-def render_email(template: str, context: dict[str, Any], *, brand: str) -> RenderedEmail:
-    """Render the three parts of `template`; jinja2 errors propagate (missing fact, bad value)."""
+def render_email(
+    template: str,
+    context: dict[str, Any],
+    *,
+    brand: str,
+    wording: str | None = None,
+    link: str | None = None,
+    link_label: str | None = None,
+) -> RenderedEmail:
+    """Render the three parts of `template`; jinja2 errors propagate (missing fact, bad value).
+
+    With `wording` (validated model text) the body is that text, escaped in the HTML part,
+    plus a button to `link`; the subject stays the template's, built from facts alone.
+    """
     facts = {**context, "brand": brand}
     subject = _ENV.get_template(f"{template}.subject.j2").render(facts)
+    body = template
+    if wording is not None:
+        facts.update(wording=wording, link=link, link_label=link_label or "Open")
+        body = "_worded"
     return RenderedEmail(
         subject=" ".join(subject.split()),  # one header line, whatever the template's layout
-        text=_ENV.get_template(f"{template}.txt.j2").render(facts),
-        html=_ENV.get_template(f"{template}.html.j2").render(facts),
+        text=_ENV.get_template(f"{body}.txt.j2").render(facts),
+        html=_ENV.get_template(f"{body}.html.j2").render(facts),
     )

@@ -15,7 +15,9 @@ from db.models.customers import Customer
 from db.models.entitlements import Entitlement, EntitlementStatus
 from db.models.inbox import StripeEvent
 from db.models.ledger import AuditEntry, ExternalCall, ExternalCallStatus
+from db.models.llm import LlmCall, Narrative
 from db.models.notifications import Notification
+from db.models.operators import LoginAttempt, Operator, OperatorSession, OperatorToken
 from db.models.tasks import Task, TaskStatus
 
 __all__ = [
@@ -31,8 +33,14 @@ __all__ = [
     "ExternalCall",
     "ExternalCallStatus",
     "Invoice",
+    "LlmCall",
+    "LoginAttempt",
     "MetricSnapshot",
+    "Narrative",
     "Notification",
+    "Operator",
+    "OperatorSession",
+    "OperatorToken",
     "Payment",
     "Price",
     "Product",

@@ -17,6 +17,7 @@ class TaskStatus:
     RUNNING = "running"
     DONE = "done"
     DEAD = "dead"
+    DISCARDED = "discarded"  # a dead letter an operator chose not to retry (terminal)
 
 
 class Task(Base):

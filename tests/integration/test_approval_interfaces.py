@@ -12,15 +12,14 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.ops.approvals import router as ops_router
 from core.settings import Settings
 from db.session import Database
+from orchestrator.access.roles import APPROVER, VIEWER
 from orchestrator.commands import approvals as approval_commands
 from orchestrator.transport import StreamTransport
 from orchestrator.wiring import Runtime
+from tests.support.operators import make_operator
 from tests.support.refunds import PaidCustomer, seed_paid_customer
-
-TOKEN = "ops-secret"
 
 # Mounted as orchestrator/cli.py mounts them: `moneta approvals ...`, `moneta refunds ...`.
 moneta = typer.Typer()
@@ -103,63 +102,62 @@ def test_cli_errors_are_one_line_and_nonzero(cli_env: CliRunner, paid: PaidCusto
 def ops_app(
     settings: Settings, database: Database, redis_client: redis.Redis, transport: StreamTransport
 ) -> FastAPI:
-    runtime = Runtime(
-        settings.model_copy(update={"ops_token": TOKEN}), database, redis_client, transport, {}
-    )
-    app = create_app(runtime)
-    if not any(getattr(r, "path", "").startswith("/ops/") for r in app.routes):
-        app.include_router(ops_router)  # until api/app.py mounts it
-    return app
+    return create_app(Runtime(settings, database, redis_client, transport, {}))
 
 
-def test_ops_api_requires_the_bearer_token(ops_app: FastAPI) -> None:
+def test_ops_api_requires_an_operator_token(ops_app: FastAPI, database: Database) -> None:
     client = TestClient(ops_app)
     assert client.get("/ops/approvals").status_code == 401
-    wrong = client.get("/ops/approvals", headers={"Authorization": "Bearer nope"})
+    wrong = client.get("/ops/approvals", headers={"Authorization": "Bearer mop_0000_nope"})
     assert wrong.status_code == 401 and wrong.json()["code"] == "unauthorized"
-    ops_app.state.runtime.settings = ops_app.state.runtime.settings.model_copy(
-        update={"ops_token": None}
-    )
-    closed = client.get("/ops/approvals", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert closed.status_code == 403 and "MONETA_OPS_TOKEN" in closed.json()["detail"]
+    token = make_operator(database, "vera", VIEWER)
+    assert client.get("/ops/approvals", headers=bearer(token)).status_code == 200
 
 
-def test_ops_api_request_approve_reject_flow(ops_app: FastAPI, paid: PaidCustomer) -> None:
-    client = TestClient(ops_app, headers={"Authorization": f"Bearer {TOKEN}"})
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_ops_api_request_approve_reject_flow(
+    ops_app: FastAPI, database: Database, paid: PaidCustomer
+) -> None:
+    client = TestClient(ops_app)
+    alice, bob, carol = (make_operator(database, n, APPROVER) for n in ("alice", "bob", "carol"))
     created = client.post(
         "/ops/refunds",
-        json={
-            "payment": paid.charge,
-            "amount": 1_000,
-            "reason": "late delivery",
-            "requested_by": "alice",
-        },
+        json={"payment": paid.charge, "amount": 1_000, "reason": "late delivery"},
+        headers=bearer(alice),
     )
     assert created.status_code == 201, created.text
     approval_id = created.json()["id"]
+    assert created.json()["requested_by"] == "alice"
 
-    own = client.post(f"/ops/approvals/{approval_id}/approve", json={"operator": "alice"})
+    own = client.post(f"/ops/approvals/{approval_id}/approve", json={}, headers=bearer(alice))
     assert own.status_code == 403 and own.json()["code"] == "self_approval"
     no_reason = client.post(
-        f"/ops/approvals/{approval_id}/reject", json={"operator": "bob", "reason": " "}
+        f"/ops/approvals/{approval_id}/reject", json={"reason": " "}, headers=bearer(bob)
     )
     assert no_reason.status_code == 422 and no_reason.json()["code"] == "reason_required"
+    # The operator is the token's owner: a name in the body is not an identity.
     approved = client.post(
-        f"/ops/approvals/{approval_id}/approve", json={"operator": "bob", "note": "fine"}
+        f"/ops/approvals/{approval_id}/approve",
+        json={"note": "fine", "operator": "alice"},
+        headers=bearer(bob),
     )
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     again = client.post(
-        f"/ops/approvals/{approval_id}/reject", json={"operator": "carol", "reason": "too late"}
+        f"/ops/approvals/{approval_id}/reject", json={"reason": "too late"}, headers=bearer(carol)
     )
     assert again.status_code == 409 and again.json()["code"] == "not_pending"
 
-    listed = client.get("/ops/approvals", params={"status": "approved"}).json()
-    assert [a["id"] for a in listed] == [approval_id]
-    shown = client.get(f"/ops/approvals/{approval_id}").json()
+    listed = client.get("/ops/approvals", params={"status": "approved"}, headers=bearer(bob))
+    assert [a["id"] for a in listed.json()] == [approval_id]
+    shown = client.get(f"/ops/approvals/{approval_id}", headers=bearer(bob)).json()
     assert shown["decisions"][0]["operator"] == "bob"
-    assert client.get("/ops/approvals/999").status_code == 404
+    assert client.get("/ops/approvals/999", headers=bearer(bob)).status_code == 404
     over = client.post(
         "/ops/refunds",
-        json={"payment": paid.charge, "amount": 89_001, "reason": "x", "requested_by": "alice"},
+        json={"payment": paid.charge, "amount": 89_001, "reason": "x"},
+        headers=bearer(alice),
     )
     assert over.status_code == 409 and over.json()["code"] == "amount_exceeds_refundable"

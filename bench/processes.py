@@ -1,0 +1,70 @@
+"""Start `moneta` processes as an operator would, wait until they serve, stop them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from bench.report import BenchFailed
+from bench.target import ROOT, BenchTarget
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_moneta(target: BenchTarget, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
+    """`moneta <args>` against the target; its output goes to `<data dir>/<log_name>`."""
+    target.data_dir.mkdir(parents=True, exist_ok=True)
+    log = (target.data_dir / log_name).open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli", *args],
+        env=target.child_env(),
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def start_api(target: BenchTarget, timeout: float = 60.0) -> tuple[subprocess.Popen[bytes], int]:
+    """`moneta api` on a free port, returned once /readyz answers 200."""
+    port = free_port()
+    process = start_moneta(target, ["api", "--host", "127.0.0.1", "--port", str(port)], "api.log")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchFailed(f"moneta api exited with {process.returncode}; see {target.data_dir}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0).status_code == 200:
+                return process, port
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    stop(process)
+    raise BenchFailed(f"moneta api not ready after {timeout}s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used (Linux /proc): robust to noisy neighbours,
+    where a rate measured on a shared machine is not."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)

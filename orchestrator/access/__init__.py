@@ -1,0 +1,1 @@
+"""Operator accounts and access: roles, credentials, tokens, console logins."""
