@@ -1,5 +1,11 @@
 """The relay: re-publish tasks that are due but may not be in Redis (lost push, flush,
-retry backoff over, lease of a dead worker expired)."""
+retry backoff over, lease of a dead worker expired).
+
+A task published a while ago and still pending is usually just waiting in a long stream: while
+its agent's stream still holds undelivered messages, the relay leaves such tasks alone, so a
+backlog is not doubled exactly when the system is behind. Once the stream is drained (or lost
+with a Redis flush or restart), whatever is still pending is sent again.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from core.clock import utcnow
 from core.settings import Settings
 from db.models import Task, TaskStatus
 from db.session import Database
+from orchestrator.routes import ROUTES
 from orchestrator.transport import StreamTransport
 
 
@@ -20,11 +27,15 @@ def relay_once(
     """Publish one batch of due tasks; returns how many were published."""
     now = utcnow()
     stale = now - timedelta(seconds=settings.relay_republish_after_seconds)
+    queued = [agent for agent, n in transport.backlog(set(ROUTES.values())).items() if n > 0]
     due = or_(
         and_(
             Task.status == TaskStatus.PENDING,
             Task.available_at <= now,
-            or_(Task.published_at.is_(None), Task.published_at < stale),
+            or_(
+                Task.published_at.is_(None),
+                and_(Task.published_at < stale, Task.agent.not_in(queued)),
+            ),
         ),
         and_(
             Task.status == TaskStatus.RUNNING,

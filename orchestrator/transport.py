@@ -107,6 +107,27 @@ class StreamTransport:
                 return {"lag": int(info.get("lag") or 0), "pending": int(info.get("pending") or 0)}
         return {"lag": 0, "pending": 0}
 
+    def backlog(self, agents: Iterable[str]) -> dict[str, int]:
+        """Messages in each agent's stream not yet delivered to any consumer.
+
+        Acked messages are deleted, so the stream holds exactly the undelivered ones plus the
+        delivered-but-unacknowledged (XPENDING); the difference works on every Redis version.
+        """
+        names = list(agents)
+        pipe = self.redis.pipeline(transaction=False)
+        for agent in names:
+            pipe.xlen(self.stream(agent))
+            pipe.xpending(self.stream(agent), self.group(agent))
+        replies = pipe.execute(raise_on_error=False)
+        out: dict[str, int] = {}
+        for i, agent in enumerate(names):
+            length, pending = replies[2 * i], replies[2 * i + 1]
+            delivered = pending.get("pending", 0) if isinstance(pending, dict) else 0
+            out[agent] = (
+                max(0, int(length or 0) - int(delivered or 0)) if isinstance(length, int) else 0
+            )
+        return out
+
     def ping(self) -> bool:
         return bool(self.redis.ping())
 

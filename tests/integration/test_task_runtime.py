@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents import noop
-from core.clock import utcnow
+from core.clock import frozen, utcnow
 from core.settings import Settings
 from db.models import Task, TaskStatus
 from db.session import Database
 from orchestrator.lease import LeaseKeeper
 from orchestrator.outbox import submit
-from orchestrator.relay import relay_all
+from orchestrator.relay import relay_all, relay_once
 from orchestrator.transport import StreamTransport
 from orchestrator.wiring import Runtime
 from orchestrator.worker import Worker
@@ -131,3 +131,18 @@ def test_lease_keeper_extends_a_running_task_and_only_its_owners(
         renewed, untouched = s.get_one(Task, mine), s.get_one(Task, theirs)
         assert renewed.lease_until and renewed.lease_until > utcnow() + timedelta(seconds=50)
         assert untouched.lease_until and untouched.lease_until <= soon
+
+
+def test_relay_leaves_stale_tasks_alone_while_their_stream_has_a_backlog(
+    database: Database, settings: Settings, transport: StreamTransport
+) -> None:
+    with database.transaction() as s:
+        ids = [queue(s, "noop", {"n": i}) for i in range(3)]
+    later = utcnow() + timedelta(seconds=settings.relay_republish_after_seconds + 1)
+    assert transport.backlog(["noop"]) == {"noop": 3}
+    with frozen(later):
+        assert relay_once(database, transport, settings) == 0  # still queued: not sent twice
+    transport.read(["noop"], "reader", count=10, block_ms=100)
+    assert transport.backlog(["noop"]) == {"noop": 0}
+    with frozen(later):
+        assert relay_once(database, transport, settings) == len(ids)  # delivered, never done
