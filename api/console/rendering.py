@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +11,17 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from core.clock import utcnow
+from core.money import format_money
 from orchestrator.access.accounts import Identity
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-ZERO_DECIMAL = frozenset({"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf",
-                          "ugx", "vnd", "vuv", "xaf", "xof", "xpf"})  # fmt: skip
 
 
 def money(amount: int | None, currency: str | None) -> str:
-    """`1234, 'usd'` -> `12.34 USD` (zero-decimal currencies as they are)."""
-    if amount is None:
+    """`1234, 'usd'` -> `USD 12.34`; a dash when there is no amount."""
+    if amount is None or not currency:
         return "–"
-    code = (currency or "").lower()
-    if code in ZERO_DECIMAL:
-        return f"{amount:,} {code.upper()}"
-    return f"{Decimal(amount) / 100:,.2f} {code.upper()}"
+    return format_money(int(amount), currency)
 
 
 def utc(moment: datetime | None) -> str:

@@ -9,9 +9,10 @@ import typer
 
 from agents.analytics.daily import backfill, daily_report
 from core.clock import utcnow
+from core.money import format_money as money
 from db.session import Database
 from orchestrator.commands.common import cli_settings
-from orchestrator.commands.output import emit_json, emit_table, fail, money
+from orchestrator.commands.output import emit_json, emit_table, fail
 
 app = typer.Typer(no_args_is_help=True)
 

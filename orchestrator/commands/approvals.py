@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from agents.approvals import service
 from agents.approvals.views import approval_detail_view, approval_view
 from core.errors import MonetaError
+from core.money import format_money as money
 from orchestrator.commands.common import cli_runtime
-from orchestrator.commands.output import emit_json, emit_table, fail, money
+from orchestrator.commands.output import emit_json, emit_table, fail
 from orchestrator.outbox import submit
 from orchestrator.wiring import Runtime
 

@@ -8,8 +8,9 @@ import typer
 
 from agents.copilot.service import CopilotAnswer, ask
 from core.errors import MonetaError
+from core.money import format_money as money
 from orchestrator.commands.common import cli_runtime
-from orchestrator.commands.output import emit_json, fail, money
+from orchestrator.commands.output import emit_json, fail
 from orchestrator.outbox import submit
 from tools.llm.factory import model_from
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from agents.approvals.service import decide, request_refund
 from core.clock import utcnow
 from core.errors import MonetaError
+from core.money import format_money as money
 from db.models import (
     Approval,
     ApprovalStatus,
@@ -34,7 +35,7 @@ from db.models import (
     TaskStatus,
 )
 from orchestrator.commands.common import cli_runtime
-from orchestrator.commands.output import fail, money
+from orchestrator.commands.output import fail
 from orchestrator.demo_journey import Journey, build_journey
 from orchestrator.outbox import submit
 from orchestrator.wiring import Runtime

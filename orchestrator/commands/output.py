@@ -46,32 +46,6 @@ def _cell(value: Any) -> str:
     return str(_jsonable(value))
 
 
-def money(amount: int, currency: str) -> str:
-    """Minor units as a display string; zero-decimal currencies shown whole."""
-    zero_decimal = {
-        "bif",
-        "clp",
-        "djf",
-        "gnf",
-        "jpy",
-        "kmf",
-        "krw",
-        "mga",
-        "pyg",
-        "rwf",
-        "ugx",
-        "vnd",
-        "vuv",
-        "xaf",
-        "xof",
-        "xpf",
-    }
-    if currency.lower() in zero_decimal:
-        return f"{amount} {currency.upper()}"
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{abs(amount) // 100}.{abs(amount) % 100:02d} {currency.upper()}"
-
-
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a clear error and exit non-zero."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)

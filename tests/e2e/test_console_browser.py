@@ -243,7 +243,7 @@ def test_operator_day_in_the_console(
 
     page.goto("/console/customers?q=cus_test_e2e")
     page.click(f"a[href='/console/customers/{paid.customer_id}']")
-    expect(page.locator("body")).to_contain_text("45.00 USD")
+    expect(page.locator("body")).to_contain_text("USD 45.00")
     shot(page, "customer")
 
     page.goto("/console/analytics")

@@ -66,7 +66,7 @@ def test_up_on_embedded_defaults_then_demo_runs_the_whole_journey(tmp_path: Path
             assert f"notification : {template}" in out
         assert "approvals    : #1 executed" in out
         assert out.count("refund       : re_") == 1
-        assert "MRR 99.00 USD" in out
+        assert "MRR USD 99.00" in out
         assert len(list((tmp_path / "data" / "outbox").glob("*.eml"))) >= 6
     finally:
         code = stop(up, signal.SIGTERM, timeout=60)

@@ -262,7 +262,7 @@ def test_cli_daily_computes_a_missing_day_and_prints_money(
     assert totals[("usd", "*")]["mrr"] == 12_000
     table = cli_env.invoke(analytics_cli, ["daily", "--date", DAY.isoformat()])
     assert table.exit_code == 0, table.output
-    assert "120.00 USD" in table.output and "STARTER" in table.output
+    assert "USD 120.00" in table.output and "STARTER" in table.output
 
 
 def test_cli_backfill_reports_days_and_refuses_bad_dates(

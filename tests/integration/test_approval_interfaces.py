@@ -63,7 +63,7 @@ def test_cli_request_approve_and_show(cli_env: CliRunner, paid: PaidCustomer) ->
         == 0
     )
     listed = cli_env.invoke(moneta, ["approvals", "list", "--status", "pending"])
-    assert "600.00 USD" in listed.output and "alice" in listed.output
+    assert "USD 600.00" in listed.output and "alice" in listed.output
     done = cli_env.invoke(moneta, ["approvals", "approve", approval_id, "--operator", "carol"])
     assert done.exit_code == 0 and "approved" in done.output
 

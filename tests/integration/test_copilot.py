@@ -122,4 +122,4 @@ def test_without_a_model_ask_states_the_fallback(
     result = cli_env.invoke(moneta, ["ask", "refund the duplicate charge of ana@example.com"])
     assert result.exit_code == 0, result.output
     assert "no language model configured" in result.output
-    assert "proposed: approval 1 refund 49.00 USD on payment:2" in result.output
+    assert "proposed: approval 1 refund USD 49.00 on payment:2" in result.output
