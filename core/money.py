@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.errors import InvalidInput
+
 # ISO 4217 codes whose Stripe amounts are not in hundredths (Stripe's list).
 _ZERO_DECIMAL = frozenset(
     {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA"}
@@ -25,3 +27,16 @@ def format_money(amount: int, currency: str) -> str:
     number = f"{whole:,}" + (f".{fraction:0{digits}d}" if digits else "")
     sign = "-" if amount < 0 else ""
     return f"{sign}{currency.upper()} {number}"
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """`"15.00", "usd"` -> 1500, as an operator types it; refuses signs, junk and extra decimals."""
+    cleaned = text.strip().replace(",", "")
+    whole, _, fraction = cleaned.partition(".")
+    digits = minor_digits(currency)
+    if not whole.isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > digits:
+        places = f"at most {digits} decimals" if digits else "no decimals"
+        raise InvalidInput(
+            f"{text!r} is not an amount of {currency.upper()} ({places})", code="bad_amount"
+        )
+    return int(whole) * 10**digits + int(fraction.ljust(digits, "0") or 0)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from starlette.responses import Response
+from typing import Annotated
 
-from api.auth.dependencies import ConsoleViewer
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from agents.approvals.service import request_refund
+from api.auth.dependencies import ConsoleOperator, ConsoleViewer, origin_of
 from api.console.rendering import render
 from api.dependencies import RuntimeDep
 from core.errors import NotFound
-from db.models import Customer
+from core.money import parse_amount
+from db.models import Customer, Payment
 from db.repositories.customer_view import customer_records, customer_timeline, search_customers
+from orchestrator.outbox import submit
 
 router = APIRouter(prefix="/console")
 
@@ -35,3 +40,32 @@ def customer_page(
         records = customer_records(session, customer)
         timeline = customer_timeline(session, customer)
     return render(request, "customer.html", me, r=records, c=customer, timeline=timeline)
+
+
+@router.post("/customers/{customer_id}/refunds")
+def request_customer_refund(
+    customer_id: int,
+    request: Request,
+    runtime: RuntimeDep,
+    me: ConsoleOperator,
+    payment_id: Annotated[int, Form()],
+    amount: Annotated[str, Form(max_length=32)],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    """Ask for a refund of one of this customer's payments; an approver decides it."""
+    with runtime.database.transaction() as session:
+        payment = session.get(Payment, payment_id)
+        if payment is None or payment.customer_id != customer_id:
+            raise NotFound(f"customer {customer_id} has no payment {payment_id}")
+        approval = request_refund(
+            session,
+            payment_ref=str(payment.id),
+            amount=parse_amount(amount, payment.currency),
+            reason=reason,
+            requested_by=me.username,
+            submit=submit,
+            settings=runtime.settings,
+            origin=origin_of(request),
+        )
+        approval_id = approval.id
+    return RedirectResponse(f"/console/approvals/{approval_id}?done=requested", status_code=303)
