@@ -28,6 +28,8 @@ METRIC_COLUMNS = (
     "net_revenue",
     "failed_payments",
     "failed_payment_amount",
+    "recovered_payments",
+    "recovered_payment_amount",
 )
 
 

@@ -27,8 +27,10 @@ Definitions:
 - arpu: mrr / active_customers.
 - gross_revenue: succeeded payments of the day; refunds: succeeded refunds of the day;
   net_revenue = gross_revenue - refunds; failed_payments / failed_payment_amount: failed
-  payments of the day. Payments and refunds count under the plan of the subscription their
-  invoice belongs to; those without one count in the "*" total only.
+  payment attempts of the day (each `payment_failed` event); recovered_payments /
+  recovered_payment_amount: invoices paid that day after an earlier failed attempt.
+  Payments and refunds count under the plan of the subscription their invoice belongs to;
+  those without one count in the "*" total only.
 - A rate whose denominator is zero is "0.000000".
 """
 
@@ -81,7 +83,8 @@ class SubscriptionDay:
 
 @dataclass(frozen=True)
 class PaymentTotal:
-    """Payments of the day with one currency, plan and status (succeeded or failed)."""
+    """Payments of the day with one currency, plan and status: succeeded, failed (attempts),
+    or recovered (paid after a failed attempt; also counted in succeeded)."""
 
     currency: str
     plan: str | None
@@ -119,6 +122,8 @@ class _Tally:
     refunds: int = 0
     failed: int = 0
     failed_amount: int = 0
+    recovered: int = 0
+    recovered_amount: int = 0
 
 
 def monthly_amount(state: SubscriptionState) -> int:
@@ -164,6 +169,9 @@ def compute_day_metrics(
             elif payment.status == "failed":
                 tally.failed += payment.count
                 tally.failed_amount += payment.amount
+            elif payment.status == "recovered":
+                tally.recovered += payment.count
+                tally.recovered_amount += payment.amount
     for refund in refunds:
         for scope in _money_scopes(refund.currency, refund.plan):
             tallies[scope].refunds += refund.amount
@@ -223,4 +231,6 @@ def _values(t: _Tally) -> dict[str, int | str]:
         "net_revenue": t.gross - t.refunds,
         "failed_payments": t.failed,
         "failed_payment_amount": t.failed_amount,
+        "recovered_payments": t.recovered,
+        "recovered_payment_amount": t.recovered_amount,
     }

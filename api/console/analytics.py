@@ -37,7 +37,8 @@ def analytics_page(
 
     def in_money(value: int) -> str:
         """Axis labels: whole major units, no currency code (the page states it)."""
-        return money(value, chosen).rsplit(" ", 1)[0].split(".")[0]
+        whole = money(abs(value), chosen).split(" ", 1)[1].split(".")[0]
+        return f"-{whole}" if value < 0 else whole
 
     def as_count(value: int) -> str:
         return f"{value:,}"
@@ -57,6 +58,9 @@ def analytics_page(
         "MRR by plan (last day)": bar_chart(plan_breakdown(snaps, "mrr"), in_money),
         "Failed payments": bar_chart(
             [(d.strftime(day), v) for d, v in series(snaps, "failed_payments")], as_count
+        ),
+        "Recovered payments": bar_chart(
+            [(d.strftime(day), v) for d, v in series(snaps, "recovered_payments")], as_count
         ),
         "Net revenue": bar_chart(
             [(d.strftime(day), v) for d, v in series(snaps, "net_revenue")], in_money

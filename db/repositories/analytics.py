@@ -22,6 +22,7 @@ from db.statements import insert_ignore
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
+RECOVERED = "recovered"  # paid after an earlier failed attempt of the same invoice
 
 
 def record_event(session: Session, values: dict[str, Any]) -> bool:
@@ -83,14 +84,18 @@ def first_seen_between(session: Session, start: datetime, end: datetime) -> set[
 def payment_totals(
     session: Session, start: datetime, end: datetime
 ) -> list[tuple[str, str | None, str, int, int]]:
-    """(currency, plan, status, count, amount) of succeeded and failed payments in [start, end);
-    plan is that of the subscription the payment's invoice belongs to, else None."""
+    """(currency, plan, status, count, amount) of the day's payments: `succeeded` from the
+    payments table, `failed` and `recovered` from the business events billing records.
+
+    Invoice attempts that fail leave no charge row, so failures are counted from the
+    `payment_failed` events (one per attempt); a `payment_succeeded` of an invoice that had
+    failed before counts as a recovery. Plan is that of the invoice's subscription, else None.
+    """
     at = func.coalesce(Payment.paid_at, Payment.created_at)
-    rows = session.execute(
+    succeeded = session.execute(
         select(
             Payment.currency,
             Subscription.plan,
-            Payment.status,
             func.count(),
             func.coalesce(func.sum(Payment.amount), 0),
         )
@@ -98,11 +103,60 @@ def payment_totals(
         .outerjoin(
             Subscription, Subscription.stripe_subscription_id == Invoice.stripe_subscription_id
         )
-        .where(at >= start, at < end, Payment.status.in_((SUCCEEDED, FAILED)))
-        .group_by(Payment.currency, Subscription.plan, Payment.status)
+        .where(at >= start, at < end, Payment.status == SUCCEEDED)
+        .group_by(Payment.currency, Subscription.plan)
     ).all()
+    rows = [(cur, plan, SUCCEEDED, n, total) for cur, plan, n, total in succeeded]
+    rows += [
+        (cur, plan, FAILED, n, total)
+        for cur, plan, n, total in _event_totals(session, "payment_failed", start, end)
+    ]
+    rows += [
+        (cur, plan, RECOVERED, n, total)
+        for cur, plan, n, total in _event_totals(
+            session, "payment_succeeded", start, end, after_failure=True
+        )
+    ]
     # SUM() of a bigint is NUMERIC on PostgreSQL: back to integer minor units.
     return [(cur, plan, status, int(n), int(total)) for cur, plan, status, n, total in rows]
+
+
+def _event_totals(
+    session: Session, kind: str, start: datetime, end: datetime, *, after_failure: bool = False
+) -> list[tuple[str, str | None, int, int]]:
+    """(currency, plan, count, amount) of business events of `kind` in [start, end)."""
+    invoice_of = AnalyticsEvent.data["stripe_invoice_id"].as_string()
+    query = (
+        select(
+            AnalyticsEvent.currency,
+            Subscription.plan,
+            func.count(),
+            func.coalesce(func.sum(AnalyticsEvent.amount), 0),
+        )
+        .outerjoin(Invoice, Invoice.stripe_invoice_id == invoice_of)
+        .outerjoin(
+            Subscription, Subscription.stripe_subscription_id == Invoice.stripe_subscription_id
+        )
+        .where(
+            AnalyticsEvent.type == kind,
+            AnalyticsEvent.occurred_at >= start,
+            AnalyticsEvent.occurred_at < end,
+            AnalyticsEvent.currency.is_not(None),
+        )
+        .group_by(AnalyticsEvent.currency, Subscription.plan)
+    )
+    if after_failure:
+        failed = aliased(AnalyticsEvent)
+        query = query.where(
+            select(failed.id)
+            .where(
+                failed.type == "payment_failed",
+                failed.data["stripe_invoice_id"].as_string() == invoice_of,
+                failed.occurred_at <= AnalyticsEvent.occurred_at,
+            )
+            .exists()
+        )
+    return [(cur, plan, int(n), int(total)) for cur, plan, n, total in session.execute(query)]
 
 
 def refund_totals(

@@ -76,6 +76,18 @@ def paid(customer_id: int, sid: str, amount: int, status: str, when: datetime) -
     )
 
 
+def attempt(kind: str, customer_id: int, sid: str, amount: int, when: datetime) -> AnalyticsEvent:
+    return AnalyticsEvent(
+        dedupe_key=f"{kind}:{sid}:{when.isoformat()}",
+        type=kind,
+        customer_id=customer_id,
+        occurred_at=when,
+        amount=amount,
+        currency="usd",
+        data={"stripe_invoice_id": f"in_{sid}", "stripe_subscription_id": sid},
+    )
+
+
 @pytest.fixture
 def history(database: Database) -> Iterator[None]:
     """Five subscriptions around DAY, with payments and a refund on DAY (hand-computed below)."""
@@ -113,7 +125,11 @@ def history(database: Database) -> Iterator[None]:
             ]
         )
         s.add(paid(c[3], "sub_d", 2000, "succeeded", at(0, 9)))
-        s.add(paid(c[0], "sub_a", 5000, "failed", at(0, 11)))
+        # Attempts as billing records them: sub_a fails today; sub_d failed yesterday and is
+        # recovered today.
+        s.add(attempt("payment_failed", c[0], "sub_a", 5000, at(0, 11)))
+        s.add(attempt("payment_failed", c[3], "sub_d", 2000, at(-1, 20)))
+        s.add(attempt("payment_succeeded", c[3], "sub_d", 2000, at(0, 9)))
         s.add(paid(c[0], "sub_a", 7000, "succeeded", at(-1, 11)))  # the day before
         s.flush()
         charge = s.scalars(select(Payment).where(Payment.stripe_charge_id == "ch_sub_d_succeeded"))
@@ -160,8 +176,10 @@ def test_daily_task_writes_the_days_snapshot_per_plan_and_total(
         "gross_revenue": 2000,
         "refunds": 500,
         "net_revenue": 1500,
-        "failed_payments": 1,
+        "failed_payments": 1,  # sub_a today; sub_d's failure was yesterday
         "failed_payment_amount": 5000,
+        "recovered_payments": 1,  # sub_d paid today after yesterday's failure
+        "recovered_payment_amount": 2000,
     }
     assert snapshot(database, DAY, "pro").metrics["mrr"] == 10_000
     starter = snapshot(database, DAY, "starter").metrics
