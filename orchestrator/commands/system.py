@@ -41,13 +41,14 @@ def db_upgrade(revision: str = typer.Option("head")) -> None:
 def api(
     host: str | None = typer.Option(None),
     port: int | None = typer.Option(None),
+    workers: int = typer.Option(1, min=1, max=64, help="API processes sharing the port"),
 ) -> None:
     """Serve the HTTP API (webhooks, health, metrics, operator REST)."""
     from api.server import serve
 
     configure_logging()
     settings = cli_settings()
-    serve(settings, host or settings.api_host, port or settings.api_port)
+    serve(settings, host or settings.api_host, port or settings.api_port, workers=workers)
 
 
 def worker(
