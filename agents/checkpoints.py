@@ -13,12 +13,15 @@ from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from psycopg import Connection
 from psycopg.rows import dict_row
 from sqlalchemy.engine import make_url
+
+from core.errors import PermanentError
 
 CheckpointerFactory = Callable[[], AbstractContextManager[BaseCheckpointSaver[str]]]
 
@@ -84,3 +87,12 @@ def _setup_postgres(connection: Connection[dict[str, Any]], saver: PostgresSaver
         saver.setup()
     finally:
         connection.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_ID,))
+
+
+def checkpoint_before(graph: Any, config: RunnableConfig, node: str) -> RunnableConfig:
+    """The newest checkpoint of the thread whose next step is `node` (to run again from it)."""
+    for snapshot in graph.get_state_history(config):
+        if snapshot.next == (node,):
+            checkpoint: RunnableConfig = snapshot.config
+            return checkpoint
+    raise PermanentError(f"thread {config['configurable']['thread_id']} never reached {node}")

@@ -11,13 +11,25 @@ from fastapi.responses import JSONResponse, Response
 from api import health, webhooks
 from api.console.errors import console_error
 from api.console.router import mount_console
+from api.metering.install import install_api_metering
 from api.metrics import WebhookCounters
 from api.ops import analytics as ops_analytics
+from api.ops import api_keys as ops_api_keys
 from api.ops import approvals as ops_approvals
 from api.ops import copilot as ops_copilot
 from api.ops import customers as ops_customers
 from api.ops import inbox as ops_inbox
+from api.ops import payouts as ops_payouts
 from api.ops import tasks as ops_tasks
+from api.v1 import access as v1_access
+from api.v1 import affiliates as v1_affiliates
+from api.v1 import agencies as v1_agencies
+from api.v1 import processes as v1_processes
+from api.v1 import usage as v1_usage
+from api.v1 import wallet as v1_wallet
+from api.v1 import white_label as v1_white_label
+from api.v1.access_services import close_access_service
+from api.v1.branding import install_branding
 from core.errors import MonetaError
 from core.settings import Settings, get_settings
 from orchestrator.wiring import Runtime, build_runtime
@@ -36,6 +48,7 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        close_access_service(_app)
         if close_runtime_on_shutdown:
             runtime.close()
 
@@ -47,6 +60,16 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
     app.include_router(webhooks.router)
     for ops in (ops_approvals, ops_tasks, ops_customers, ops_inbox, ops_analytics, ops_copilot):
         app.include_router(ops.router)
+    app.include_router(ops_api_keys.router)
+    app.include_router(v1_usage.router)
+    app.include_router(v1_wallet.router)
+    app.include_router(v1_access.router)
+    for partners in (v1_affiliates, v1_agencies, v1_white_label):
+        app.include_router(partners.router)
+    app.include_router(ops_payouts.router)
+    app.include_router(v1_processes.router)
+    install_branding(app, runtime)  # inside the metering middleware: it needs the key's owner
+    install_api_metering(app, runtime)
     mount_console(app)
     return app
 

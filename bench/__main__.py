@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import intake, queue
+from bench import access, aggregate, intake, queue, usage
 from bench.machine import machine_info
 from bench.report import BenchFailed, Metric, Summary, console_line, markdown, summarize
 from bench.target import BenchTarget
@@ -18,6 +18,9 @@ Benchmark = Callable[[BenchTarget, bool], list[Metric]]
 BENCHMARKS: dict[str, Benchmark] = {
     "intake": intake.run,
     "queue": queue.run,
+    "access": access.run,
+    "aggregate": aggregate.run,
+    "usage": usage.run,
 }
 
 

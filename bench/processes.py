@@ -21,23 +21,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_moneta(target: BenchTarget, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
-    """`moneta <args>` against the target; its output goes to `<data dir>/<log_name>`."""
+def start_moneta(
+    target: BenchTarget, args: list[str], log_name: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`moneta <args>` against the target (plus `env`); output goes to `<data dir>/<log_name>`."""
     target.data_dir.mkdir(parents=True, exist_ok=True)
     log = (target.data_dir / log_name).open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", "orchestrator.cli", *args],
-        env=target.child_env(),
+        env={**target.child_env(), **(env or {})},
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
 
 
-def start_api(target: BenchTarget, timeout: float = 60.0) -> tuple[subprocess.Popen[bytes], int]:
-    """`moneta api` on a free port, returned once /readyz answers 200."""
+def start_api(
+    target: BenchTarget, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`moneta api` on a free port (plus `env`), returned once /readyz answers 200."""
     port = free_port()
-    process = start_moneta(target, ["api", "--host", "127.0.0.1", "--port", str(port)], "api.log")
+    args = ["api", "--host", "127.0.0.1", "--port", str(port)]
+    process = start_moneta(target, args, "api.log", env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -54,8 +54,43 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     console_session_hours: int = 12
 
+    # Partners: commission rates in basis points (1,000 = 10%); attribution window in days.
+    affiliate_commission_bps: int = 1_000
+    affiliate_attribution_days: int = 30
+    agency_commission_bps: int = 1_000
+    # Public POST /api/v1/affiliates/track, per client address (GCRA: sustained rate, burst).
+    affiliate_track_per_second: float = 2.0
+    affiliate_track_burst: int = 30
+    branding_cache_seconds: float = 30.0  # customer -> agency branding, for API responses
+
+    # Processes and payouts: platform fee on process revenue (basis points, per-owner override
+    # on the payee), smallest payout, days revenue stays reserved for refunds, payout fee.
+    platform_fee_bps: int = 1_000
+    payout_minimum: int = 1_000
+    payout_reserve_days: int = 14
+    payout_fee_bps: int = 0
+
     grace_period_days: int = 7
     entitlements_file: Path | None = None
+
+    # Metering: meters, overage prices and per-plan rate limits (YAML; None: the shipped
+    # agents/metering/meters.yaml). API calls are counted in memory and written in bulk every
+    # flush interval or after that many calls; API keys are re-checked after the cache time.
+    meters_file: Path | None = None
+    usage_flush_interval_ms: int = 500
+    usage_flush_max_calls: int = 5_000
+    api_key_cache_seconds: float = 5.0
+
+    # AI-token wallet: price in minor units per 1,000 tokens ($0.10 by default), features that
+    # may consume tokens (comma-separated), days a purchased grant lasts (None: no expiry).
+    wallet_price_per_1k_tokens: int = 10
+    wallet_currency: str = "usd"
+    wallet_features: str = "content_generation,ad_generation,analytics,transcript_analysis"
+    wallet_purchase_expiry_days: int | None = None
+    wallet_checkout_success_url: str = "http://localhost:8000/wallet?paid=1"
+    wallet_checkout_cancel_url: str = "http://localhost:8000/wallet?canceled=1"
+    # Access policy file (YAML); None: the shipped default (agents/access/default_policy.yaml).
+    policy: Path | None = None
 
     openai_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "MONETA_OPENAI_API_KEY")
@@ -104,6 +139,10 @@ class Settings(BaseSettings):
     @property
     def wording_by_model(self) -> bool:
         return self.llm_configured and self.llm_wording_enabled is not False
+
+    @property
+    def wallet_feature_list(self) -> list[str]:
+        return [f.strip() for f in self.wallet_features.split(",") if f.strip()]
 
     @property
     def operator_email_list(self) -> list[str]:

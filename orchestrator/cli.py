@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from orchestrator.commands import analytics, approvals, copilot, operators, system, tasks
+from orchestrator.commands import (
+    analytics,
+    apikeys,
+    approvals,
+    copilot,
+    ledger,
+    operators,
+    partners,
+    payouts,
+    policy,
+    processes,
+    system,
+    tasks,
+    usage,
+    wallet,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Moneta: monetization run by agents, money by humans.")
 system.register(app)
@@ -14,6 +29,15 @@ app.add_typer(approvals.app, name="approvals", help="Decide pending money action
 app.add_typer(approvals.refunds_app, name="refunds", help="Request refunds (approval-gated).")
 app.add_typer(analytics.app, name="analytics", help="Daily metrics and backfills.")
 app.add_typer(operators.app, name="operators", help="Operator accounts and API tokens.")
+app.add_typer(partners.affiliates_app, name="affiliates", help="Affiliates and referrals.")
+app.add_typer(partners.agencies_app, name="agencies", help="Agencies, clients, branding.")
+app.add_typer(processes.app, name="processes", help="Monetized processes and their usage.")
+app.add_typer(payouts.app, name="payouts", help="Payouts to payees (approval-gated).")
+app.add_typer(ledger.app, name="ledger", help="The double-entry journal: balances, check.")
+app.add_typer(usage.app, name="usage", help="Record, show and check metered usage.")
+app.add_typer(apikeys.app, name="apikeys", help="Customers' API keys (shown once).")
+app.add_typer(wallet.app, name="wallet", help="AI-token wallets; grants are approval-gated.")
+app.add_typer(policy.app, name="policy", help="Validate and explain the access policy.")
 
 
 def main() -> None:

@@ -13,6 +13,21 @@ ROUTES: dict[str, str] = {
     "analytics.record": "analytics",
     "analytics.daily": "analytics",
     "analytics.narrative": "analytics",
+    "wallet.credit": "wallet",
+    "wallet.refund": "wallet",
+    "wallet.approval.start": "wallet",
+    "wallet.approval.resume": "wallet",
+    "usage.evaluate_alerts": "metering",
+    "usage.close_period": "metering",
+    "usage.bill_overage": "metering",
+    "partners.invoice_paid": "partners",
+    "partners.payment_refunded": "partners",
+    "partners.payment_disputed": "partners",
+    "partners.dispute_won": "partners",
+    "partners.checkout_referral": "partners",
+    "ledger.check": "ledger",
+    "payout.start": "ledger",
+    "payout.resume": "ledger",
     "noop": "noop",
 }
 
@@ -22,10 +37,23 @@ AGENT_HANDLERS: dict[str, str] = {
     "provisioning": "agents.provisioning.graph:handle",
     "notification": "agents.notification.graph:handle",
     "analytics": "agents.analytics.graph:handle",
+    "wallet": "agents.wallet.graph:handle",
+    "metering": "agents.metering.graph:handle",
+    "partners": "agents.partners.graph:handle",
+    "ledger": "agents.ledger_journal.agent:handle",
     "noop": "agents.noop:handle",
 }
 
-AGENTS: tuple[str, ...] = ("billing", "provisioning", "notification", "analytics")
+AGENTS: tuple[str, ...] = (
+    "billing",
+    "provisioning",
+    "notification",
+    "analytics",
+    "wallet",
+    "metering",
+    "partners",
+    "ledger",
+)
 
 
 class UnknownTaskKind(ValueError):

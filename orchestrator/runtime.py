@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import random
 import traceback
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Executable, Result, and_, or_, select, update
+from sqlalchemy import Executable, Result, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from agents.context import AgentContext, AgentHandler, TaskInfo
@@ -26,6 +27,8 @@ from tools.email.mailer import Mailer
 from tools.stripe.gateway import StripeGateway
 
 log = logging.getLogger(__name__)
+
+_EFFECT_FREE = "moneta_effect_free"
 
 
 class LeaseLost(Exception):
@@ -66,11 +69,28 @@ class TaskRunner:
 
     def claim(self, task_id: int) -> TaskInfo | None:
         """pending (and due) or lease-expired -> running, atomically; None if not ours to run."""
+        claimed = self.claim_batch([task_id])
+        return claimed[0] if claimed else None
+
+    def claim_batch(self, task_ids: list[int]) -> list[TaskInfo]:
+        """`claim` for several tasks in one UPDATE; the ones ours to run, in the given order."""
+        if not task_ids:
+            return []
+        with self.database.transaction() as session:
+            rows = _execute_on_connection(session, self._claim_statement(task_ids)).all()
+        by_id = {row.id: row for row in rows}
+        return [
+            TaskInfo(tid, r.kind, r.payload, r.attempts, r.max_attempts)
+            for tid in task_ids
+            if (r := by_id.get(tid)) is not None
+        ]
+
+    def _claim_statement(self, task_ids: list[int]) -> Executable:
         now = utcnow()
-        stmt = (
+        return (
             update(Task)
             .where(
-                Task.id == task_id,
+                Task.id.in_(task_ids),
                 or_(
                     and_(Task.status == TaskStatus.PENDING, Task.available_at <= now),
                     and_(Task.status == TaskStatus.RUNNING, Task.lease_until < now),
@@ -83,13 +103,24 @@ class TaskRunner:
                 lease_until=now + timedelta(seconds=self.settings.task_lease_seconds),
                 updated_at=now,
             )
-            .returning(Task.kind, Task.payload, Task.attempts, Task.max_attempts)
+            .returning(Task.id, Task.kind, Task.payload, Task.attempts, Task.max_attempts)
         )
-        with self.database.transaction() as session:
-            row = _execute_on_connection(session, stmt).one_or_none()
-        if row is None:
-            return None
-        return TaskInfo(task_id, row.kind, row.payload, row.attempts, row.max_attempts)
+
+    def run_batch(self, tasks: list[TaskInfo]) -> list[Outcome]:
+        """Run claimed tasks; their leases are kept alive until each is finished.
+
+        Tasks of an effect-free handler (see `effect_free`) run together and finish in one
+        statement and one commit; any other task runs and commits on its own (`run`).
+        """
+        with ExitStack() as leases:
+            for task in tasks:
+                leases.enter_context(self.leases.track(task.id, self.owner))
+            batchable = [t for t in tasks if _is_effect_free(self.handlers.get(agent_for(t.kind)))]
+            if len(batchable) < 2:
+                batchable = []
+            together = {t.id for t in batchable}
+            outcomes = self._run_effect_free(batchable) if batchable else []
+            return outcomes + [self.run(t) for t in tasks if t.id not in together]
 
     def run(self, task: TaskInfo) -> Outcome:
         handler = self.handlers.get(agent_for(task.kind))
@@ -133,6 +164,7 @@ class TaskRunner:
             mailer=cast(Mailer, self.tools.get("mailer")),
             submit=submit_here,
             checkpointer_factory=self.tools.get("checkpointer_factory"),
+            extras={"redis": self.tools["redis"]} if "redis" in self.tools else {},
         )
 
     def _finish(self, session: Any, task_id: int, result: dict[str, Any] | None) -> None:
@@ -156,6 +188,53 @@ class TaskRunner:
         )
         if affected_rows(done) != 1:
             raise LeaseLost(task_id)
+
+    def _run_effect_free(self, tasks: list[TaskInfo]) -> list[Outcome]:
+        """Run effect-free handlers, then mark every success done in one executemany UPDATE
+        (still conditional on our lease) and one commit; failures take the usual retry path.
+
+        If any row was no longer ours (lease lost), nothing commits and each task is run again
+        on its own: an effect-free handler may safely run twice.
+        """
+        results: dict[int, dict[str, Any] | None] = {}
+        failures: list[tuple[TaskInfo, Exception]] = []
+        try:
+            with self.database.transaction() as session:
+                ctx = self._context(session)
+                for task in tasks:
+                    try:
+                        results[task.id] = self.handlers[agent_for(task.kind)](ctx, task)
+                    except Exception as exc:
+                        failures.append((task, exc))
+                if results:
+                    self._finish_many(session, results)
+        except LeaseLost:
+            return [self.run(task) for task in tasks]
+        done = [Outcome(task_id, TaskStatus.DONE) for task_id in results]
+        return done + [self._fail(task, exc) for task, exc in failures]
+
+    def _finish_many(self, session: Any, results: dict[int, dict[str, Any] | None]) -> None:
+        now = utcnow()
+        statement = (
+            update(Task)
+            .where(
+                Task.id == bindparam("task_id"),
+                Task.status == TaskStatus.RUNNING,
+                Task.lease_owner == self.owner,
+            )
+            .values(
+                status=TaskStatus.DONE,
+                result=bindparam("task_result", type_=Task.result.type),
+                finished_at=now,
+                updated_at=now,
+                lease_until=None,
+                last_error=None,
+            )
+        )
+        rows = [{"task_id": tid, "task_result": result} for tid, result in results.items()]
+        finished = session.connection().execute(statement, rows)
+        if affected_rows(finished) != len(rows):
+            raise LeaseLost(sorted(results))
 
     def _fail(self, task: TaskInfo, exc: Exception) -> Outcome:
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -198,6 +277,17 @@ class TaskRunner:
             exc_info=not isinstance(exc, PermanentError),
         )
         return Outcome(task.id, TaskStatus.DEAD if dead else "retry", error)
+
+
+def effect_free(handler: AgentHandler) -> AgentHandler:
+    """Mark a handler that writes nothing and calls nothing outside: running it twice is
+    harmless, so the runtime may finish its tasks in batches."""
+    setattr(handler, _EFFECT_FREE, True)
+    return handler
+
+
+def _is_effect_free(handler: AgentHandler | None) -> bool:
+    return bool(getattr(handler, _EFFECT_FREE, False))
 
 
 def _execute_on_connection(session: Session, stmt: Executable) -> Result[Any]:

@@ -85,5 +85,6 @@ def build_runtime(settings: Settings, *, publish: bool = True) -> Runtime:
         "stripe": build_stripe(settings),
         "mailer": build_mailer(settings),
         "checkpointer_factory": checkpointer_factory(settings.effective_database_url),
+        "redis": client,  # agents that keep a cache fresh (entitlement versions) write to it
     }
     return Runtime(settings, database, client, transport, tools)

@@ -13,6 +13,7 @@ from agents.context import AgentHandler
 from orchestrator.lease import LeaseKeeper
 from orchestrator.relay import relay_once
 from orchestrator.runtime import TaskRunner
+from orchestrator.transport import Message
 from orchestrator.wiring import Runtime, load_handler
 
 log = logging.getLogger(__name__)
@@ -94,15 +95,14 @@ class Worker:
                         messages.extend(
                             transport.autoclaim(agent, consumer, min_idle_ms=min_idle_ms)
                         )
-                for agent, message_id, task_id in messages:
+                for agent, batch in _by_agent(messages).items():
                     if self._stop.is_set():
                         break  # unread rest stays pending: autoclaim or the relay picks it up
-                    task = runner.claim(task_id)
-                    if task is not None:
-                        runner.run(task)
-                        with self._count_lock:
-                            self.processed += 1
-                    transport.ack(agent, [message_id])
+                    tasks = runner.claim_batch([task_id for _mid, task_id in batch])
+                    runner.run_batch(tasks)
+                    with self._count_lock:
+                        self.processed += len(tasks)
+                    transport.ack(agent, [message_id for message_id, _tid in batch])
             except Exception:
                 log.exception("consumer %s: loop error; continuing", consumer)
                 self._stop.wait(1.0)
@@ -114,3 +114,11 @@ class Worker:
                 relay_once(self.runtime.database, self.runtime.transport, self.runtime.settings)
             except Exception:
                 log.exception("relay failed; will retry")
+
+
+def _by_agent(messages: list[Message]) -> dict[str, list[tuple[str, int]]]:
+    """(message id, task id) pairs of one read, grouped by agent, in arrival order."""
+    grouped: dict[str, list[tuple[str, int]]] = {}
+    for agent, message_id, task_id in messages:
+        grouped.setdefault(agent, []).append((message_id, task_id))
+    return grouped

@@ -39,6 +39,18 @@ def no_payload(_fire_time: datetime) -> dict[str, Any]:
     return {}
 
 
+# Late usage events (up to 35 days old are accepted) still count toward a period for this long
+# after it ends; overage is billed once, when the period is closed.
+USAGE_CLOSE_GRACE = timedelta(days=1)
+
+
+def usage_period_to_close(fire_time: datetime) -> dict[str, Any]:
+    """The month that ended at least the grace before the slot (a repeat close is a no-op)."""
+    settled = fire_time.astimezone(UTC) - USAGE_CLOSE_GRACE
+    last_month_end = settled.replace(day=1) - timedelta(days=1)
+    return {"period": last_month_end.strftime("%Y-%m")}
+
+
 SCHEDULED_TASKS: tuple[ScheduledTask, ...] = (
     ScheduledTask(
         name="daily_aggregation",
@@ -53,6 +65,27 @@ SCHEDULED_TASKS: tuple[ScheduledTask, ...] = (
         trigger=CronTrigger(minute="*/15", timezone=UTC),
         payload=no_payload,
         misfire_grace_seconds=300,
+    ),
+    ScheduledTask(
+        name="usage_alerts",
+        kind="usage.evaluate_alerts",
+        trigger=CronTrigger(minute="*/5", timezone=UTC),
+        payload=no_payload,
+        misfire_grace_seconds=120,
+    ),
+    ScheduledTask(
+        name="usage_close_period",
+        kind="usage.close_period",
+        trigger=CronTrigger(hour=0, minute=30, timezone=UTC),
+        payload=usage_period_to_close,
+        misfire_grace_seconds=3600,
+    ),
+    ScheduledTask(
+        name="ledger_check",
+        kind="ledger.check",
+        trigger=CronTrigger(hour=4, minute=0, timezone=UTC),
+        payload=previous_utc_day,
+        misfire_grace_seconds=3600,
     ),
     ScheduledTask(
         name="stripe_reconciliation",

@@ -146,5 +146,6 @@ def fixtures3() -> dict[str, object]:
 
 from tests.support.cli import cli_env  # noqa: E402,F401
 from tests.support.localstripe import localstripe, localstripe_url  # noqa: E402,F401
+from tests.support.metering import metering_app  # noqa: E402,F401
 from tests.support.smtp import smtp_server  # noqa: E402,F401
 from tests.support.stripe_faults import stripe_faults  # noqa: E402,F401

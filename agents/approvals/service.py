@@ -62,6 +62,29 @@ def resume_key(approval_id: int) -> str:
     return f"refund-resume:{approval_id}"
 
 
+# Money actions whose graph waits at the gate: the task that resumes it once decided.
+# Other areas register theirs here (payouts: "payout" -> "payout.resume").
+RESUME_KINDS: dict[str, str] = {
+    repo.REFUND_ACTION: "refund.resume",
+    "payout": "payout.resume",
+    "wallet_grant": "wallet.approval.resume",
+    "wallet_clawback": "wallet.approval.resume",
+}
+
+
+def _submit_resume(session: Session, approval: Approval, submit: SubmitTask) -> None:
+    """Queue the task that lets the action's paused graph go on (once per approval)."""
+    kind = RESUME_KINDS.get(approval.action)
+    if kind is None:
+        return  # a proposed action with no executor: decided, and waits for one
+    key = (
+        resume_key(approval.id)
+        if approval.action == repo.REFUND_ACTION
+        else f"{approval.action}-resume:{approval.id}"
+    )
+    submit(session, kind, {"approval_id": approval.id}, dedupe_key=key)
+
+
 def request_refund(
     session: Session,
     *,
@@ -126,6 +149,65 @@ def request_refund(
         dedupe_key=f"refund-start:{approval.id}",
     )
     notice = _approval_needed_notice(session, approval, payment.stripe_charge_id)
+    submit(session, "notification.send", notice, dedupe_key=f"notify:{notice['key']}")
+    return approval
+
+
+def open_money_approval(
+    session: Session,
+    *,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    amount: int,
+    currency: str,
+    reason: str,
+    requested_by: str,
+    submit: SubmitTask,
+    settings: Settings | None = None,
+    origin: str | None = None,
+    audit_data: dict[str, Any] | None = None,
+) -> Approval:
+    """A pending approval of an action another area executes (see RESUME_KINDS), announced.
+
+    The caller starts its own graph in the same transaction; `decide()` resumes it.
+    """
+    settings = settings or get_settings()
+    requester, reason = operator_identity(requested_by), reason.strip()
+    if action not in RESUME_KINDS:
+        raise InvalidInput(f"no executor for action {action!r}", code="unknown_action")
+    if not requester or not reason:
+        raise InvalidInput("the requester and a reason are required", code="reason_required")
+    now = utcnow()
+    approval = Approval(
+        action=action,
+        status=S.PENDING,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        customer_id=None,
+        amount=amount,
+        currency=currency.lower(),
+        reason=reason,
+        requested_by=requester,
+        required_approvals=required_approvals(amount, settings.approval_two_approvers_above),
+        expires_at=expiry_time(now, settings.approval_ttl_hours),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(approval)
+    session.flush()
+    approval.thread_id = f"{action}:{approval.id}"
+    record_audit(
+        session,
+        actor=requester,
+        action=f"{action}.requested",
+        subject_type="approval",
+        subject_id=approval.id,
+        origin=origin,
+        data={"subject": f"{subject_type}:{subject_id}", **(audit_data or {})},
+        detail=reason,
+    )
+    notice = _approval_needed_notice(session, approval, None)
     submit(session, "notification.send", notice, dedupe_key=f"notify:{notice['key']}")
     return approval
 
@@ -283,14 +365,8 @@ def decide(
         data={"approvals": approvals, "required": approval.required_approvals, "status": target},
         detail=note,
     )
-    # Only refunds have an executor; other actions' approvals are decided and wait for theirs.
-    if target != S.PENDING and approval.action == repo.REFUND_ACTION:
-        submit(
-            session,
-            "refund.resume",
-            {"approval_id": approval_id},
-            dedupe_key=resume_key(approval_id),
-        )
+    if target != S.PENDING:
+        _submit_resume(session, approval, submit)
     return approval
 
 
@@ -306,13 +382,7 @@ def expire(session: Session, approval: Approval, *, now: datetime, submit: Submi
         subject_id=approval.id,
         data={"expires_at": approval.expires_at.isoformat()},
     )
-    if approval.action == repo.REFUND_ACTION:
-        submit(
-            session,
-            "refund.resume",
-            {"approval_id": approval.id},
-            dedupe_key=resume_key(approval.id),
-        )
+    _submit_resume(session, approval, submit)
     return True
 
 

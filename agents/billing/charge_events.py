@@ -17,6 +17,7 @@ from agents.billing.mirror import (
     mirror_charge,
     outcome_of,
 )
+from agents.billing.partner_tasks import request_clawback, request_commission_restore
 from agents.billing.stripe_objects import (
     embedded_refunds,
     event_object,
@@ -24,6 +25,7 @@ from agents.billing.stripe_objects import (
     read_refund,
 )
 from agents.context import AgentContext
+from agents.ledger_journal.stripe_postings import post_dispute, post_refund
 from agents.notification.requests import notify
 from db.repositories.billing import PaymentLink, Upserted, upsert_dispute, upsert_refund
 
@@ -37,7 +39,28 @@ def apply_charge_refunded(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
     outcome = outcome_of(written, *writes)
     if outcome == "applied":
         request_provisioning(ctx, event, payment.customer_id)
+        request_token_revocation(ctx, charge)
     return outcome
+
+
+def request_token_revocation(ctx: AgentContext, charge: dict[str, Any]) -> None:
+    """If the charge paid for AI tokens, the wallet agent takes the refunded share back."""
+    payment_intent = charge.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    refunded = int(charge.get("amount_refunded") or 0)
+    if not payment_intent or refunded <= 0:
+        return
+    ctx.submit(
+        "wallet.refund",
+        {
+            "payment_intent": payment_intent,
+            "charge": charge["id"],
+            "amount": int(charge.get("amount") or 0),
+            "amount_refunded": refunded,
+        },
+        dedupe_key=f"wallet-refund:{charge['id']}:{refunded}",
+    )
 
 
 def apply_refund_updated(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
@@ -61,7 +84,12 @@ def mirror_refund(
         values=snapshot.columns(),
         created=event["created"],
     )
+    post_refund(ctx.session, snapshot.stripe_refund_id)
     newly_succeeded = written.before_value("status") != "succeeded"
+    if snapshot.status == "succeeded":  # also when our own refund graph recorded it first
+        request_clawback(
+            ctx, charge_id=snapshot.stripe_charge_id, cause="refund", ref=snapshot.stripe_refund_id
+        )
     if written.applied and snapshot.status == "succeeded" and newly_succeeded:
         customer_id = payment.customer_id if payment else None
         record_business_event(
@@ -85,6 +113,10 @@ def mirror_refund(
     return written
 
 
+# A dispute won by us, or an inquiry closed without becoming one: the payment stands.
+CUSTOMER_GAVE_UP = frozenset({"won", "warning_closed"})
+
+
 def apply_dispute_created(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
     return mirror_dispute(ctx, event, "dispute_opened")
 
@@ -94,7 +126,8 @@ def apply_dispute_closed(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
 
 
 def mirror_dispute(ctx: AgentContext, event: dict[str, Any], fact: str) -> Outcome:
-    """Mirror the dispute; the opening or closing is recorded for analytics even when late."""
+    """Mirror the dispute and post what it moved; the opening or closing is recorded for
+    analytics even when late. A won dispute gives clawed-back commissions back."""
     snapshot = read_dispute(event_object(event))
     charge_id = snapshot.stripe_charge_id
     payment = ensure_payment_for_charge(ctx, charge_id, event["created"]) if charge_id else None
@@ -106,6 +139,11 @@ def mirror_dispute(ctx: AgentContext, event: dict[str, Any], fact: str) -> Outco
         values=snapshot.columns(),
         created=event["created"],
     )
+    post_dispute(ctx.session, snapshot.stripe_dispute_id)
+    if fact == "dispute_opened":
+        request_clawback(ctx, charge_id=charge_id, cause="dispute", ref=snapshot.stripe_dispute_id)
+    elif snapshot.status in CUSTOMER_GAVE_UP:
+        request_commission_restore(ctx, charge_id=charge_id, ref=snapshot.stripe_dispute_id)
     record_business_event(
         ctx,
         event,

@@ -11,6 +11,7 @@ from typing import Any
 
 from agents.billing.followups import record_business_event, request_provisioning, send_welcome
 from agents.billing.mirror import Outcome, ensure_customer
+from agents.billing.partner_tasks import request_referral_attribution
 from agents.billing.stripe_objects import (
     CheckoutSnapshot,
     event_object,
@@ -18,8 +19,11 @@ from agents.billing.stripe_objects import (
     read_checkout_session,
 )
 from agents.context import AgentContext
+from agents.ledger_journal.stripe_postings import post_payment
 from agents.notification.requests import notify
 from db.repositories.billing import fill_customer_contact, upsert_payment
+
+TOKEN_PURCHASE = "token_purchase"  # checkout metadata `kind` of an AI-token purchase
 
 
 def apply_checkout_completed(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
@@ -79,6 +83,7 @@ def fulfil_checkout(
     Subscription checkouts are paid through their first invoice: invoice.paid counts that money.
     """
     customer_id = checkout_customer(ctx, event, checkout)
+    request_referral_attribution(ctx, event, checkout)
     if checkout.mode == "payment" and checkout.stripe_payment_intent_id:
         written = upsert_payment(
             ctx.session,
@@ -93,6 +98,7 @@ def fulfil_checkout(
             links={"customer_id": customer_id},
             created=event["created"],
         )
+        post_payment(ctx.session, written.row_id)
         if written.applied and written.before_value("status") != "succeeded":
             record_business_event(
                 ctx,
@@ -103,6 +109,7 @@ def fulfil_checkout(
                 currency=checkout.currency,
                 data={"stripe_checkout_session_id": checkout.stripe_session_id, "mode": "payment"},
             )
+    request_token_credit(ctx, event, checkout, customer_id)
     if customer_id is not None and checkout.stripe_customer_id:
         request_provisioning(ctx, event, customer_id)
         send_welcome(
@@ -112,3 +119,24 @@ def fulfil_checkout(
             to=checkout.email,
         )
     return "applied"
+
+
+def request_token_credit(
+    ctx: AgentContext, event: dict[str, Any], checkout: CheckoutSnapshot, customer_id: int | None
+) -> None:
+    """A paid token purchase: the wallet agent credits it, once per session."""
+    metadata = event_object(event).get("metadata") or {}
+    if metadata.get("kind") != TOKEN_PURCHASE:
+        return
+    ctx.submit(
+        "wallet.credit",
+        {
+            "session_id": checkout.stripe_session_id,
+            "customer_id": customer_id,
+            "payment_intent": checkout.stripe_payment_intent_id,
+            "amount": checkout.amount_total,
+            "currency": checkout.currency,
+            "metadata": dict(metadata),
+        },
+        dedupe_key=f"wallet-credit:{checkout.stripe_session_id}",
+    )

@@ -18,6 +18,7 @@ from agents.billing.mirror import (
     outcome_of,
     write_settling_ties,
 )
+from agents.billing.partner_tasks import request_commissions
 from agents.billing.stripe_objects import (
     InvoiceSnapshot,
     PaymentRef,
@@ -29,6 +30,7 @@ from agents.billing.stripe_objects import (
     read_invoice_payments,
 )
 from agents.context import AgentContext
+from agents.ledger_journal.stripe_postings import post_payment
 from agents.notification.requests import notify
 from db.repositories.billing import TieRule, Upserted, upsert_invoice, upsert_payment
 
@@ -74,7 +76,7 @@ def mirror_invoice_payments(
 ) -> None:
     """One Payment row per settling payment, linked to the invoice and its customer."""
     for ref in settled_payments(ctx, mirrored):
-        upsert_payment(
+        written = upsert_payment(
             ctx.session,
             stripe_charge_id=ref.stripe_charge_id,
             stripe_payment_intent_id=ref.stripe_payment_intent_id,
@@ -90,6 +92,7 @@ def mirror_invoice_payments(
             },
             created=event["created"],
         )
+        post_payment(ctx.session, written.row_id)
 
 
 def apply_invoice_paid(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
@@ -98,6 +101,7 @@ def apply_invoice_paid(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
     if not mirrored.written.applied:
         return "stale"
     mirror_invoice_payments(ctx, event, mirrored)
+    request_commissions(ctx, event, mirrored.invoice, mirrored.customer_id)
     invoice = mirrored.snapshot
     if invoice.amount_paid <= 0:
         return "applied"

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from agents.billing.stripe_objects import read_charge, read_customer
 from agents.context import AgentContext
+from agents.ledger_journal.stripe_postings import post_payment
 from core.clock import from_timestamp
 from core.errors import RetryableError
 from db.repositories.billing import (
@@ -102,6 +103,7 @@ def mirror_charge(
         links={"customer_id": customer_id},
         created=created,
     )
+    post_payment(ctx.session, written.row_id)
     return PaymentLink(written.row_id, customer_id), written
 
 

@@ -19,9 +19,12 @@ from langgraph.types import Command, interrupt
 from sqlalchemy import func, select, update
 
 from agents.approvals import repository as approvals
+from agents.billing.partner_tasks import request_clawback
 from agents.billing.refundable import RefundBlock, refund_block
+from agents.checkpoints import checkpoint_before
 from agents.context import AgentContext
 from agents.ledger import DONE, RETAKEN, Claim, claim_call, complete_call, fail_call
+from agents.ledger_journal.stripe_postings import post_refund
 from core.clock import from_timestamp, utcnow
 from core.errors import PermanentError, RetryableError
 from db.audit import record_audit
@@ -168,7 +171,10 @@ def record_refund(state: RefundState, runtime: Runtime[AgentContext]) -> RefundS
             .where(Refund.stripe_refund_id == refund["id"], Refund.approval_id.is_(None))
             .values(approval_id=approval_id)
         )
+    post_refund(session, refund["id"])
     _sync_amount_refunded(runtime.context, plan["payment_id"])
+    charge_id = refund.get("charge") or plan["charge"]
+    request_clawback(runtime.context, charge_id=charge_id, cause="refund", ref=refund["id"])
     summary = {
         "refund_id": refund["id"],
         "amount": refund["amount"],
@@ -314,15 +320,7 @@ def _resume(graph: Any, config: RunnableConfig, ctx: AgentContext, status: str) 
         # effects rolled back. Run again from the gate; every later step is idempotent.
         graph.invoke(
             None,
-            _checkpoint_before(graph, config, "execute_refund"),
+            checkpoint_before(graph, config, "execute_refund"),
             context=ctx,
             durability="sync",
         )
-
-
-def _checkpoint_before(graph: Any, config: RunnableConfig, node: str) -> RunnableConfig:
-    for snapshot in graph.get_state_history(config):
-        if snapshot.next == (node,):
-            checkpoint: RunnableConfig = snapshot.config
-            return checkpoint
-    raise PermanentError(f"thread {config['configurable']['thread_id']} never reached {node}")

@@ -389,6 +389,10 @@ class DisputeSnapshot:
     currency: str
     status: str
     reason: str | None
+    funds_withdrawn: int = 0
+    fees_charged: int = 0
+    funds_reinstated: int = 0
+    fees_returned: int = 0
 
     def columns(self) -> dict[str, Any]:
         values = asdict(self)
@@ -397,14 +401,45 @@ class DisputeSnapshot:
 
 
 def read_dispute(obj: dict[str, Any]) -> DisputeSnapshot:
+    amount = int(obj.get("amount") or 0)
+    currency = (obj.get("currency") or "usd").lower()
+    status = obj.get("status") or "needs_response"
+    moves = dispute_fund_moves(obj.get("balance_transactions") or [], amount, currency, status)
     return DisputeSnapshot(
         stripe_dispute_id=obj["id"],
         stripe_charge_id=expandable_id(obj.get("charge")),
-        amount=int(obj.get("amount") or 0),
-        currency=(obj.get("currency") or "usd").lower(),
-        status=obj.get("status") or "needs_response",
+        amount=amount,
+        currency=currency,
+        status=status,
         reason=obj.get("reason"),
+        **moves,
     )
+
+
+def dispute_fund_moves(
+    balance_transactions: list[Any], amount: int, currency: str, status: str
+) -> dict[str, int]:
+    """What a dispute did to our Stripe balance, read from its `balance_transactions`.
+
+    A withdrawal (negative amount) takes the disputed amount plus Stripe's fee; a won dispute
+    adds a reinstatement (positive amount, a negative fee where Stripe returns the fee).
+    Inquiries move nothing. A `lost` dispute reported without them still lost the amount.
+    Fees settled in another currency than the dispute's are not ours to convert: left out.
+    """
+    txns = [t for t in balance_transactions if isinstance(t, dict)]
+    out = [t for t in txns if int(t.get("amount") or 0) < 0]
+    back = [t for t in txns if int(t.get("amount") or 0) > 0]
+
+    def fees(rows: list[dict[str, Any]]) -> int:
+        return sum(int(t.get("fee") or 0) for t in rows if (t.get("currency") or "") == currency)
+
+    withdrawn = amount if out or status == "lost" else 0
+    return {
+        "funds_withdrawn": withdrawn,
+        "fees_charged": max(fees(out), 0),
+        "funds_reinstated": amount if back and withdrawn else 0,
+        "fees_returned": max(-fees(back), 0),
+    }
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ TEMPLATE_AUDIENCE: dict[str, Audience] = {
     "win_back": "customer",
     "approval_needed": "operators",
     "daily_narrative": "operators",
+    "operator_alert": "operators",
 }
 
 # The facts each template shows; `notify()` refuses a request missing any (fail in the caller).
@@ -35,4 +36,5 @@ REQUIRED_FACTS: dict[str, frozenset[str]] = {
         {"approval_id", "action", "amount", "currency", "customer", "requested_by", "reason"}
     ),
     "daily_narrative": frozenset({"day", "text", "source"}),
+    "operator_alert": frozenset({"title", "detail"}),
 }

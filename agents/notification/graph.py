@@ -22,7 +22,7 @@ backoff; a permanent refusal (`MailRejected`) records the notification failed an
 from __future__ import annotations
 
 from datetime import timedelta
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from typing import Any, Literal, TypedDict
 
 import jinja2
@@ -31,6 +31,7 @@ from langgraph.graph import END, START, StateGraph
 
 from agents.context import AgentContext, TaskInfo
 from agents.ledger import DONE, Claim, claim_call, complete_call, fail_call
+from agents.notification.catalog import TEMPLATE_AUDIENCE
 from agents.notification.payload import NotificationRequest
 from agents.notification.recipients import MissingRecipient, resolve_recipient
 from agents.notification.records import (
@@ -46,6 +47,7 @@ from agents.notification.rendering import render_email
 from agents.notification.wording import wording_for
 from core.errors import PermanentError
 from db.models.notifications import NotificationStatus
+from db.repositories.branding import Branding, branding_for_customer
 from tools.email.mailer import MailRejected, OutboundEmail
 
 Outcome = Literal["sent", "already_sent", "failed"]
@@ -96,7 +98,8 @@ def render(state: NotificationState, config: RunnableConfig) -> NotificationStat
     """Subject, text and HTML from the facts (model-worded when it passes validation)."""
     ctx = _ctx(config)
     request = state["request"]
-    brand = parseaddr(ctx.settings.email_from)[0] or "Moneta"
+    branding = _branding(ctx, request)
+    brand = branding.name if branding else parseaddr(ctx.settings.email_from)[0] or "Moneta"
     wording = wording_for(ctx, request)
     sheet = wording.sheet
     try:
@@ -107,6 +110,7 @@ def render(state: NotificationState, config: RunnableConfig) -> NotificationStat
             wording=wording.text,
             link=sheet.link if sheet else None,
             link_label=sheet.link_label if sheet else None,
+            branding=branding,
         )
     except (jinja2.TemplateError, TypeError, ValueError) as exc:
         raise PermanentError(f"template {request.template!r} failed to render: {exc}") from exc
@@ -116,7 +120,8 @@ def render(state: NotificationState, config: RunnableConfig) -> NotificationStat
         text=rendered.text,
         html=rendered.html,
         message_id=state["message_id"],
-        sender=ctx.settings.email_from,
+        sender=branded_sender(ctx.settings.email_from, branding),
+        reply_to=branding.reply_to if branding else None,
         headers={
             "Auto-Submitted": "auto-generated",
             "X-Moneta-Template": request.template,
@@ -124,6 +129,21 @@ def render(state: NotificationState, config: RunnableConfig) -> NotificationStat
         },
     )
     return {"email": email}
+
+
+def _branding(ctx: AgentContext, request: NotificationRequest) -> Branding | None:
+    """A customer's e-mail carries their agency's white-label branding; operators' never do."""
+    if request.customer_id is None or TEMPLATE_AUDIENCE[request.template] != "customer":
+        return None
+    with ctx.database.transaction() as session:
+        return branding_for_customer(session, request.customer_id)
+
+
+def branded_sender(default_sender: str, branding: Branding | None) -> str:
+    """Our address, under the agency's from-name when it has one (the address stays ours)."""
+    if branding is None:
+        return default_sender
+    return formataddr((branding.email_from_name or branding.name, parseaddr(default_sender)[1]))
 
 
 def send(state: NotificationState, config: RunnableConfig) -> NotificationState:

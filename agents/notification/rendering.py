@@ -13,8 +13,20 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from agents.notification.formatting import format_money, format_utc
+from db.repositories.branding import Branding
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def branding_facts(branding: Branding | None) -> dict[str, Any] | None:
+    """What the layouts show of an agency's branding. The CSS was sanitised when stored; one
+    that could still close the <style> element is left out rather than trusted."""
+    if branding is None:
+        return None
+    facts = branding.public()
+    if facts["custom_css"] and "<" in facts["custom_css"]:
+        facts["custom_css"] = None
+    return facts
 
 
 @dataclass(frozen=True)
@@ -49,13 +61,14 @@ def render_email(
     wording: str | None = None,
     link: str | None = None,
     link_label: str | None = None,
+    branding: Branding | None = None,
 ) -> RenderedEmail:
     """Render the three parts of `template`; jinja2 errors propagate (missing fact, bad value).
 
     With `wording` (validated model text) the body is that text, escaped in the HTML part,
     plus a button to `link`; the subject stays the template's, built from facts alone.
     """
-    facts = {**context, "brand": brand}
+    facts = {**context, "brand": brand, "branding": branding_facts(branding)}
     subject = _ENV.get_template(f"{template}.subject.j2").render(facts)
     body = template
     if wording is not None:

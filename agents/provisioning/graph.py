@@ -14,6 +14,7 @@ from langgraph.graph import END, START, StateGraph
 
 from agents.context import AgentContext, TaskInfo
 from agents.provisioning import sync
+from agents.provisioning.cache import invalidate_after_commit
 from agents.provisioning.plans import load_catalog
 from agents.provisioning.rules import (
     DesiredEntitlements,
@@ -68,9 +69,14 @@ def decide_entitlements(state: ProvisioningState, config: RunnableConfig) -> Pro
 
 
 def apply_changes(state: ProvisioningState, config: RunnableConfig) -> ProvisioningState:
+    ctx = _ctx(config)
     sync.apply_changes(
-        _ctx(config).session, state["customer_id"], state["rows"], state["changes"], state["now"]
+        ctx.session, state["customer_id"], state["rows"], state["changes"], state["now"]
     )
+    if state["changes"]:
+        invalidate_after_commit(
+            ctx.session, ctx.extras.get("redis"), ctx.settings.redis_prefix, state["customer_id"]
+        )
     return {}
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from agents.approvals.service import request_refund
+from agents.wallet import ledger as wallet_ledger
 from api.auth.dependencies import ConsoleOperator, ConsoleViewer, origin_of
 from api.console.rendering import render
 from api.dependencies import RuntimeDep
@@ -39,7 +40,14 @@ def customer_page(
             raise NotFound(f"no customer {customer_id}")
         records = customer_records(session, customer)
         timeline = customer_timeline(session, customer)
-    return render(request, "customer.html", me, r=records, c=customer, timeline=timeline)
+        wallet = {
+            "balance": wallet_ledger.balance_of(session, customer_id),
+            "by_feature": wallet_ledger.usage_by_feature(session, customer_id),
+            "history": wallet_ledger.history(session, customer_id, limit=15),
+        }
+    return render(
+        request, "customer.html", me, r=records, c=customer, timeline=timeline, wallet=wallet
+    )
 
 
 @router.post("/customers/{customer_id}/refunds")

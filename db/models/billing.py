@@ -137,6 +137,11 @@ class Dispute(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(String(64))
+    # What the dispute did to our Stripe balance (its balance transactions), minor units.
+    funds_withdrawn: Mapped[int] = mapped_column(BigInteger, default=0)
+    fees_charged: Mapped[int] = mapped_column(BigInteger, default=0)
+    funds_reinstated: Mapped[int] = mapped_column(BigInteger, default=0)
+    fees_returned: Mapped[int] = mapped_column(BigInteger, default=0)
     stripe_watermark: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

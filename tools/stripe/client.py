@@ -76,6 +76,62 @@ class StripeClientGateway:
             )
         return refund.to_dict()
 
+    def create_transfer(
+        self,
+        *,
+        destination: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "destination": destination,
+            "amount": amount,
+            "currency": currency,
+            "metadata": {**(metadata or {}), IDEMPOTENCY_METADATA_KEY: idempotency_key},
+        }
+        with _translated_errors():
+            transfer = self._client.v1.transfers.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            )
+        return transfer.to_dict()
+
+    def create_checkout_session(
+        self, *, params: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        with _translated_errors():
+            session = self._client.v1.checkout.sessions.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            )
+        return session.to_dict()
+
+    def create_invoice_item(
+        self,
+        *,
+        customer: str,
+        amount: int,
+        currency: str,
+        description: str,
+        idempotency_key: str,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "customer": customer,
+            "amount": amount,
+            "currency": currency,
+            "description": description,
+            "metadata": {**(metadata or {}), IDEMPOTENCY_METADATA_KEY: idempotency_key},
+        }
+        with _translated_errors():
+            item = self._client.v1.invoice_items.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            )
+        return item.to_dict()
+
     def list_refunds(self, *, charge: str) -> list[dict[str, Any]]:
         with _translated_errors():
             page = self._client.v1.refunds.list({"charge": charge, "limit": _PAGE_SIZE})

@@ -17,6 +17,7 @@ RETRIEVABLE = (
     "payment_intent",
     "refund",
     "dispute",
+    "transfer",
 )
 
 # Every refund carries its idempotency key here, so one made before a crash can be found again.
@@ -60,6 +61,37 @@ class StripeGateway(Protocol):
         metadata: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Refund `amount` minor units of a charge or payment intent, exactly once per key."""
+        ...
+
+    def create_transfer(
+        self,
+        *,
+        destination: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Move `amount` minor units to a Connect account, exactly once per key (payouts)."""
+        ...
+
+    def create_checkout_session(
+        self, *, params: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        """Open a Checkout Session (`params` as Stripe takes them); returns it with its `url`."""
+        ...
+
+    def create_invoice_item(
+        self,
+        *,
+        customer: str,
+        amount: int,
+        currency: str,
+        description: str,
+        idempotency_key: str,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A pending charge of `amount` minor units on the customer's next invoice, once per key."""
         ...
 
     def list_refunds(self, *, charge: str) -> list[dict[str, Any]]:

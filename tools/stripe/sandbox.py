@@ -53,7 +53,10 @@ _BUSY_TIMEOUT_SECONDS = 30.0
 
 
 class SandboxGateway:
-    """Stripe's refund and event behaviour over a local SQLite file; no real money moves."""
+    """Stripe's refund, transfer and event behaviour over a local SQLite file; no money moves.
+
+    Connect accounts exist once seeded with `put("account", {"id": "acct_..."})`.
+    """
 
     label = "offline sandbox (no real money moves)"
 
@@ -137,6 +140,113 @@ class SandboxGateway:
             else:
                 outcome = json.loads(row[1])
         return _replay(outcome)
+
+    def create_transfer(
+        self,
+        *,
+        destination: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A Connect transfer to a seeded `account`. Refusals are not stored under the key
+        (Stripe keeps no result for a request that failed validation), so a retry may pass."""
+        request = json.dumps(
+            {
+                "destination": destination,
+                "amount": amount,
+                "currency": currency,
+                "metadata": metadata or {},
+            },
+            sort_keys=True,
+        )
+        with self._write() as db:
+            row = db.execute(
+                "SELECT request, outcome FROM idempotency_keys WHERE key = ?", (idempotency_key,)
+            ).fetchone()
+            if row is not None:
+                if row[0] != request:
+                    raise StripeRequestError(
+                        "Keys for idempotent requests can only be used with the same parameters "
+                        "they were first used with.",
+                        code="idempotency_error",
+                    )
+                return json.loads(row[1])["transfer"]  # type: ignore[no-any-return]
+            transfer = _make_transfer(
+                db,
+                destination=destination,
+                amount=amount,
+                currency=currency,
+                metadata={**(metadata or {}), IDEMPOTENCY_METADATA_KEY: idempotency_key},
+            )
+            db.execute(
+                "INSERT INTO idempotency_keys (key, request, outcome) VALUES (?, ?, ?)",
+                (idempotency_key, request, json.dumps({"transfer": transfer})),
+            )
+        return transfer
+
+    def create_checkout_session(
+        self, *, params: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        """An open session priced from `params`' line items; paying it is up to the caller."""
+        request = json.dumps(params, sort_keys=True)
+        with self._write() as db:
+            row = db.execute(
+                "SELECT request, outcome FROM idempotency_keys WHERE key = ?", (idempotency_key,)
+            ).fetchone()
+            if row is not None:
+                return json.loads(row[1])["checkout_session"]  # type: ignore[no-any-return]
+            session = _make_checkout_session(params)
+            _store(db, "checkout_session", session)
+            db.execute(
+                "INSERT INTO idempotency_keys (key, request, outcome) VALUES (?, ?, ?)",
+                (idempotency_key, request, json.dumps({"checkout_session": session})),
+            )
+        return session
+
+    def create_invoice_item(
+        self,
+        *,
+        customer: str,
+        amount: int,
+        currency: str,
+        description: str,
+        idempotency_key: str,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A pending invoice item; the same key replays the first item (any customer id)."""
+        request = json.dumps(
+            {
+                "customer": customer,
+                "amount": amount,
+                "currency": currency,
+                "description": description,
+                "metadata": metadata or {},
+            },
+            sort_keys=True,
+        )
+        with self._write() as db:
+            earlier = _earlier_outcome(db, idempotency_key, request)
+            if earlier is not None:
+                return earlier["invoiceitem"]  # type: ignore[no-any-return]
+            item = {
+                "id": f"ii_{secrets.token_hex(12)}",
+                "object": "invoiceitem",
+                "customer": customer,
+                "amount": amount,
+                "currency": currency.lower(),
+                "description": description,
+                "metadata": {**(metadata or {}), IDEMPOTENCY_METADATA_KEY: idempotency_key},
+                "invoice": None,
+                "date": int(utcnow().timestamp()),
+            }
+            _store(db, "invoiceitem", item)
+            db.execute(
+                "INSERT INTO idempotency_keys (key, request, outcome) VALUES (?, ?, ?)",
+                (idempotency_key, request, json.dumps({"invoiceitem": item})),
+            )
+        return item
 
     def list_refunds(self, *, charge: str) -> list[dict[str, Any]]:
         with self._connect() as db:
@@ -303,6 +413,52 @@ def _make_refund(
     return refund
 
 
+def _make_transfer(
+    db: sqlite3.Connection,
+    *,
+    destination: str,
+    amount: int,
+    currency: str,
+    metadata: dict[str, str],
+) -> dict[str, Any]:
+    if amount <= 0:
+        raise StripeRequestError(
+            "Transfer amount must be a positive integer.", code="parameter_invalid_integer"
+        )
+    if _load(db, "account", destination) is None:
+        raise StripeRequestError(
+            f"No such destination: '{destination}'", code="invalid_destination"
+        )
+    transfer = {
+        "id": f"tr_{secrets.token_hex(12)}",
+        "object": "transfer",
+        "amount": amount,
+        "currency": currency.lower(),
+        "destination": destination,
+        "metadata": metadata,
+        "reversed": False,
+        "created": int(utcnow().timestamp()),
+    }
+    _store(db, "transfer", transfer)
+    return transfer
+
+
+def _earlier_outcome(db: sqlite3.Connection, key: str, request: str) -> dict[str, Any] | None:
+    """The stored outcome of `key`, None if unused; Stripe's error when the request differs."""
+    row = db.execute(
+        "SELECT request, outcome FROM idempotency_keys WHERE key = ?", (key,)
+    ).fetchone()
+    if row is None:
+        return None
+    if row[0] != request:
+        raise StripeRequestError(
+            "Keys for idempotent requests can only be used with the same parameters "
+            "they were first used with.",
+            code="idempotency_error",
+        )
+    return json.loads(row[1])  # type: ignore[no-any-return]
+
+
 def _store(db: sqlite3.Connection, resource: str, obj: dict[str, Any]) -> None:
     charge = obj.get("charge") if resource == "refund" else None
     db.execute(
@@ -324,3 +480,29 @@ def _load(db: sqlite3.Connection, resource: str, object_id: str) -> dict[str, An
         "SELECT body FROM objects WHERE resource = ? AND id = ?", (resource, object_id)
     ).fetchone()
     return json.loads(row[0]) if row else None
+
+
+def _make_checkout_session(params: dict[str, Any]) -> dict[str, Any]:
+    """A Checkout Session as Stripe returns it when created: open, unpaid, with a URL."""
+    session_id = f"cs_test_{secrets.token_hex(12)}"
+    total = sum(
+        int(item["price_data"]["unit_amount"]) * int(item.get("quantity", 1))
+        for item in params.get("line_items", [])
+    )
+    items = params.get("line_items") or [{"price_data": {"currency": "usd"}}]
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "mode": params.get("mode", "payment"),
+        "status": "open",
+        "payment_status": "unpaid",
+        "amount_total": total,
+        "currency": items[0]["price_data"]["currency"],
+        "customer": params.get("customer"),
+        "metadata": params.get("metadata", {}),
+        "payment_intent": None,
+        "success_url": params.get("success_url"),
+        "cancel_url": params.get("cancel_url"),
+        "url": f"https://sandbox.moneta.local/checkout/{session_id}",
+        "created": int(utcnow().timestamp()),
+    }

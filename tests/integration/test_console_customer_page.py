@@ -1,4 +1,4 @@
-"""An operator requests a refund from the customer page; an approver then decides it."""
+"""The console customer page: refund requests by operators, the token wallet at a glance."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from orchestrator.transport import StreamTransport
 from orchestrator.wiring import Runtime
 from tests.support.operators import console_csrf, console_login, make_operator
 from tests.support.refunds import seed_paid_customer
+from tests.support.wallets import customer_with_tokens
 
 
 def _client(
@@ -101,3 +102,16 @@ def test_bad_amounts_and_viewers_create_nothing(
     assert refused.status_code == 403
     with database.transaction() as s:
         assert s.scalars(select(Approval)).all() == []
+
+
+def test_customer_page_shows_the_token_wallet(
+    settings: Settings,
+    database: Database,
+    redis_client: redis.Redis,
+    transport: StreamTransport,
+) -> None:
+    customer_id = customer_with_tokens(database, 12_500)
+    make_operator(database, "vera", VIEWER)
+    client = _client(settings, database, redis_client, transport, "vera")
+    page = client.get(f"/console/customers/{customer_id}").text
+    assert "AI-token wallet" in page and "12,500" in page and "+12,500" in page

@@ -1,0 +1,1 @@
+"""Metering: usage events, limits and alerts, overage billing, API keys and rate limits."""

@@ -1,0 +1,69 @@
+"""The metering agent: one LangGraph graph routing each usage task kind to its node."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+
+from agents.context import AgentContext, TaskInfo
+from agents.metering.alerts import raise_usage_alerts
+from agents.metering.overage import bill_overage, close_period
+
+
+class MeteringState(TypedDict, total=False):
+    kind: str
+    payload: dict[str, Any]
+    result: dict[str, Any]
+
+
+def _ctx(config: RunnableConfig) -> AgentContext:
+    ctx: AgentContext = config["configurable"]["ctx"]
+    return ctx
+
+
+def evaluate_alerts(state: MeteringState, config: RunnableConfig) -> MeteringState:
+    return {"result": raise_usage_alerts(_ctx(config), state["payload"])}
+
+
+def close_usage_period(state: MeteringState, config: RunnableConfig) -> MeteringState:
+    return {"result": close_period(_ctx(config), state["payload"])}
+
+
+def bill_usage_overage(state: MeteringState, config: RunnableConfig) -> MeteringState:
+    return {"result": bill_overage(_ctx(config), state["payload"])}
+
+
+NODE_FOR_KIND = {
+    "usage.evaluate_alerts": "evaluate_alerts",
+    "usage.close_period": "close_usage_period",
+    "usage.bill_overage": "bill_usage_overage",
+}
+
+
+def _route(state: MeteringState) -> str:
+    return NODE_FOR_KIND[state["kind"]]
+
+
+def build_graph() -> Any:
+    graph = StateGraph(MeteringState)
+    graph.add_node("evaluate_alerts", evaluate_alerts)
+    graph.add_node("close_usage_period", close_usage_period)
+    graph.add_node("bill_usage_overage", bill_usage_overage)
+    graph.add_conditional_edges(START, _route, list(NODE_FOR_KIND.values()))
+    for node in NODE_FOR_KIND.values():
+        graph.add_edge(node, END)
+    return graph.compile()
+
+
+_GRAPH = build_graph()
+
+
+def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:
+    """Run one metering task through the graph, inside the task's unit of work."""
+    state = _GRAPH.invoke(
+        {"kind": task.kind, "payload": task.payload}, config={"configurable": {"ctx": ctx}}
+    )
+    result: dict[str, Any] | None = state.get("result")
+    return result

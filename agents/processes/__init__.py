@@ -1,0 +1,1 @@
+"""Monetized processes (seed 000): registration, lifecycle, usage that accrues owner revenue."""

@@ -1,0 +1,1 @@
+"""The AI-token wallet: prepaid token grants, atomic deductions, refunds and operator grants."""

@@ -1,0 +1,1 @@
+"""API-call metering for any Starlette/FastAPI app: attribute, rate-limit, count in bulk."""

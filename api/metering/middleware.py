@@ -1,0 +1,121 @@
+"""The ASGI middleware: attribute each call to its API key, rate-limit it, count successes.
+
+Add it to any Starlette or FastAPI app:
+
+    app.add_middleware(ApiUsageMiddleware, admission=..., recorder=..., prefixes=("/api/",))
+
+Requests without an API key pass untouched (the route decides whether it needs one). A key
+that is unknown or revoked gets 401; one over its plan's rate gets 429 with Retry-After.
+Every answer to a keyed request carries X-RateLimit-Limit/Remaining/Reset. Only 2xx and 3xx
+answers are counted, and health, metrics and docs paths are never metered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.metering.admission import Admission, ApiAdmission
+from api.metering.call_buffer import ApiCallRecorder
+from orchestrator.access.api_keys import looks_like_api_key
+
+SKIPPED_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
+API_KEY_HEADER = b"x-api-key"
+OWNER_STATE = "api_key_owner"
+
+
+class ApiUsageMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        admission: ApiAdmission,
+        recorder: ApiCallRecorder,
+        prefixes: Iterable[str] = ("/",),
+        skipped: Iterable[str] = SKIPPED_PATHS,
+    ) -> None:
+        self.app = app
+        self.admission = admission
+        self.recorder = recorder
+        self.prefixes = tuple(prefixes)
+        self.skipped = tuple(skipped)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._flushing_at_shutdown(receive), send)
+            return
+        secret = _api_key(scope) if scope["type"] == "http" and self._metered(scope) else None
+        if secret is None:
+            await self.app(scope, receive, send)
+            return
+        admission = await run_in_threadpool(self.admission.admit, secret)
+        if admission.owner is None or admission.decision is None:
+            await _refuse(send, 401, "unauthorized", "unknown or revoked API key", {})
+            return
+        headers = admission.decision.headers()
+        if not admission.decision.admitted:
+            detail = f"rate limit reached; retry in {headers['Retry-After']}s"
+            await _refuse(send, 429, "rate_limited", detail, headers)
+            return
+        scope.setdefault("state", {})[OWNER_STATE] = admission.owner
+        await self._call_and_count(scope, receive, send, admission)
+
+    async def _call_and_count(
+        self, scope: Scope, receive: Receive, send: Send, admission: Admission
+    ) -> None:
+        assert admission.owner is not None and admission.decision is not None
+        extra = [(k.lower().encode(), v.encode()) for k, v in admission.decision.headers().items()]
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+        if 200 <= status < 400:
+            self.recorder.add(admission.owner.customer_id)
+
+    def _metered(self, scope: Scope) -> bool:
+        path: str = scope["path"]
+        if path in self.skipped or path.startswith(tuple(f"{s}/" for s in self.skipped)):
+            return False
+        return path.startswith(self.prefixes)
+
+    def _flushing_at_shutdown(self, receive: Receive) -> Receive:
+        """Write the buffered counts before the app's own shutdown closes the database."""
+
+        async def receive_and_flush() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await run_in_threadpool(self.recorder.close)
+            return message
+
+        return receive_and_flush
+
+
+def _api_key(scope: Scope) -> str | None:
+    """The key from `X-API-Key`, or a bearer token that is an API key (not an operator's)."""
+    for name, value in scope["headers"]:
+        if name == API_KEY_HEADER:
+            return str(value.decode("latin-1").strip()) or None
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and looks_like_api_key(token.strip()):
+                return token.strip()
+    return None
+
+
+async def _refuse(send: Send, status: int, code: str, detail: str, headers: dict[str, str]) -> None:
+    body = json.dumps({"code": code, "detail": detail}).encode()
+    raw: list[Any] = [(b"content-type", b"application/json")]
+    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,79 @@
+"""Per-customer rate limits in Redis: GCRA in one Lua script, so one round trip decides.
+
+GCRA keeps one number per customer, the theoretical arrival time (TAT) of the next request.
+Each admitted request pushes it one emission interval (1 / rate) ahead; a request is refused
+while the TAT is more than `burst` intervals ahead of now. Redis's own clock is used, so API
+processes with drifting clocks agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import redis
+
+from agents.metering.meters import RateLimit
+
+_MICROS = 1_000_000
+
+# KEYS[1]: the customer's TAT; ARGV: emission interval (µs), burst.
+# Returns {admitted (0/1), remaining, retry after (µs), until full again (µs)}.
+GCRA = """
+local emission = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + emission
+local allow_at = new_tat - emission * burst
+if now < allow_at then
+  return {0, 0, allow_at - now, tat - now}
+end
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+return {1, math.floor((now - allow_at) / emission), 0, new_tat - now}
+"""
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    admitted: bool
+    limit: int  # the burst: requests admitted at once
+    remaining: int
+    retry_after_seconds: int  # 0 when admitted
+    reset_seconds: int  # until the full burst is available again
+
+    def headers(self) -> dict[str, str]:
+        found = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_seconds),
+        }
+        if not self.admitted:
+            found["Retry-After"] = str(self.retry_after_seconds)
+        return found
+
+
+class GcraRateLimiter:
+    """Decides one request of one subject (a customer id, or a named bucket such as a client
+    address) against a `RateLimit`."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._prefix = prefix
+        self._script = client.register_script(GCRA)
+
+    def decide(self, subject: int | str, limit: RateLimit) -> RateDecision:
+        emission = max(1, round(_MICROS / limit.per_second))
+        admitted, remaining, retry_after, until_full = self._script(
+            keys=[f"{self._prefix}:ratelimit:{subject}"], args=[emission, limit.burst]
+        )
+        return RateDecision(
+            admitted=bool(admitted),
+            limit=limit.burst,
+            remaining=int(remaining),
+            retry_after_seconds=max(1, math.ceil(int(retry_after) / _MICROS))
+            if not admitted
+            else 0,
+            reset_seconds=math.ceil(int(until_full) / _MICROS),
+        )

@@ -1,0 +1,1 @@
+"""The customer-facing API (/api/v1): authenticated with per-customer API keys."""

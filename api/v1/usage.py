@@ -1,0 +1,123 @@
+"""/api/v1/usage: report usage (one event or a batch), read it, check it against limits."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
+
+from agents.metering.events import MAX_BATCH
+from agents.metering.ingest import ACCEPTED, record_usage
+from agents.metering.limits import check
+from agents.metering.meters import load_meters
+from agents.metering.periods import parse_period, period_of
+from agents.metering.summary import usage_summary
+from agents.provisioning.plans import load_catalog
+from api.dependencies import RuntimeDep
+from api.v1.auth import CallerDep
+from core.clock import utcnow
+from core.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1", tags=["usage"])
+
+
+@router.post("/usage")
+def report_usage(
+    runtime: RuntimeDep, caller: CallerDep, body: Annotated[dict[str, Any], Body()]
+) -> JSONResponse:
+    """One event, or `{"events": [...]}` (up to 1,000). Good events are stored, bad ones named.
+
+    202 when anything was stored or already known (duplicates), 422 when every event was bad.
+    """
+    events = _events_of(body)
+    meters = load_meters(runtime.settings.meters_file)
+    with runtime.database.transaction() as session:
+        result = record_usage(session, meters, events, caller_customer_id=caller.customer_id)
+    answer = result.as_dict()
+    status = 422 if result.rejected and len(result.rejected) == len(events) else 202
+    if "events" not in body:  # one event: answer for it alone
+        outcome = answer["events"][0]
+        return JSONResponse({**outcome, "counted": outcome["status"] == ACCEPTED}, status)
+    return JSONResponse(answer, status)
+
+
+def _events_of(body: dict[str, Any]) -> list[Any]:
+    if "events" not in body:
+        return [body]
+    events = body["events"]
+    if set(body) != {"events"}:
+        raise InvalidInput('a batch is {"events": [...]} and nothing else', code="bad_batch")
+    if not isinstance(events, list) or not events:
+        raise InvalidInput("events must be a non-empty list", code="bad_batch")
+    if len(events) > MAX_BATCH:
+        raise InvalidInput(
+            f"a batch holds at most {MAX_BATCH} events, got {len(events)}", code="batch_too_large"
+        )
+    return events
+
+
+@router.get("/usage/check")
+def check_usage(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    metric: str,
+    quantity: str = "1",
+    customer: str | None = None,
+) -> dict[str, Any]:
+    """Would `quantity` more of `metric` fit in the current period's limit?"""
+    customer_id = caller.customer(request, customer)
+    amount = _quantity(quantity)
+    settings = runtime.settings
+    with runtime.database.transaction() as session:
+        result = check(
+            session,
+            load_meters(settings.meters_file),
+            load_catalog(settings.entitlements_file),
+            customer_id=customer_id,
+            metric=metric,
+            quantity=amount,
+        )
+    return {"customer_id": customer_id, **result.as_dict()}
+
+
+@router.get("/usage")
+def show_usage(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    metric: str | None = None,
+    period: str | None = None,
+    customer: str | None = None,
+) -> dict[str, Any]:
+    """Usage per meter in a period (default: the current month), with limits."""
+    customer_id = caller.customer(request, customer)
+    now = utcnow()
+    try:
+        chosen = parse_period(period) if period else period_of(now)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code="bad_period") from None
+    settings = runtime.settings
+    with runtime.database.transaction() as session:
+        rows = usage_summary(
+            session,
+            load_meters(settings.meters_file),
+            load_catalog(settings.entitlements_file),
+            customer_id=customer_id,
+            period=chosen,
+            now=now,
+            metric=metric,
+        )
+    return {"customer_id": customer_id, "period": chosen.label, "meters": rows}
+
+
+def _quantity(text: str) -> Decimal:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput(f"quantity {text!r} is not a number", code="bad_quantity") from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidInput("quantity must be a non-negative number", code="bad_quantity")
+    return amount

@@ -1,0 +1,213 @@
+"""Access checks and token deductions: in process, through `moneta api`, and under contention.
+
+(a) Policy decisions in process: the shipped policy's compiled rules over a mix of users,
+assets and actions, one thread; decisions per second.
+(b) `POST /api/v1/access/check` through a real `moneta api` process, every check priced so
+it also deducts tokens: closed loop throughput, then p50/p99 at a fixed offered rate.
+(c) Concurrent deductions in process: `THREADS` threads spend one token at a time from one
+wallet that holds fewer tokens than they ask for; deductions per second, and a check that
+exactly the balance was spent (zero overspend) or the run fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import cycle, islice
+
+import redis
+
+from agents.access.engine import PolicyEngine, UserContext
+from agents.access.policy import load_policy
+from agents.wallet import ledger
+from agents.wallet.service import TokenWallet
+from bench.loadgen import closed_loop, open_loop, post_request
+from bench.processes import cpu_seconds, start_api, stop
+from bench.report import BenchFailed, Metric
+from bench.target import REDIS_PREFIX, BenchTarget
+from core.settings import Settings
+from db.models import Customer
+from db.session import Database
+from orchestrator.access.accounts import create_operator, issue_token
+from orchestrator.access.roles import OPERATOR
+
+
+@dataclass(frozen=True)
+class AccessLoad:
+    decisions: int  # (a)
+    checks: int  # (b) closed loop
+    connections: int
+    rate: float  # (b) open loop, offered per second
+    seconds: float
+    balance: int  # (c) tokens in the contended wallet
+    threads: int
+
+
+FULL = AccessLoad(200_000, 3_000, 16, 200, 10, 10_000, 64)
+QUICK = AccessLoad(20_000, 200, 8, 50, 2, 400, 16)
+
+USERS = [
+    UserContext("free", 0, frozenset()),
+    UserContext("pro", 500, frozenset({"sso"})),
+    UserContext("enterprise", 0, frozenset({"sso", "priority_support"})),
+    UserContext("starter", 20, frozenset()),
+]
+ASKS = [
+    (["model:llm-base"], "execute"),
+    (["dataset:market"], "read"),
+    (["content:getting-started"], "read"),
+    (["model:llm-base", "dataset:training-corpus"], "derive"),
+]
+
+
+def run(target: BenchTarget, quick: bool) -> list[Metric]:
+    load = QUICK if quick else FULL
+    return [
+        *_decisions_in_process(load),
+        *_checks_over_http(target, load),
+        *_deductions(target, load),
+    ]
+
+
+def _decisions_in_process(load: AccessLoad) -> list[Metric]:
+    engine = PolicyEngine(load_policy())
+    mix = list(islice(cycle([(u, a) for u in USERS for a in ASKS]), 1_000))
+    started = time.perf_counter()
+    for index in range(load.decisions):
+        user, (assets, action) = mix[index % 1_000]
+        engine.decide(user, assets, action)
+    seconds = time.perf_counter() - started
+    label = f"{load.decisions:,} decisions, shipped policy, 1 thread"
+    return [
+        Metric(f"policy decisions/s in process ({label})", "decisions/s", load.decisions / seconds)
+    ]
+
+
+def _customer_with_tokens(target: BenchTarget, tokens: int) -> int:
+    with target.database.transaction() as session:
+        customer = Customer(stripe_customer_id=f"cus_bench_{uuid.uuid4().hex[:10]}")
+        session.add(customer)
+        session.flush()
+        ledger.post_grant(
+            session,
+            ledger.NewGrant(customer.id, tokens, "operator", f"bench:{uuid.uuid4().hex}"),
+        )
+        return customer.id
+
+
+def _operator_token(target: BenchTarget) -> str:
+    name = f"bench-{uuid.uuid4().hex[:6]}"
+    with target.database.transaction() as session:
+        create_operator(
+            session, username=name, password="bench password 1", role=OPERATOR, actor="bench"
+        )
+        _, secret = issue_token(session, name, actor="bench")
+    return secret
+
+
+def _check_requests(port: int, token: str, customer: int, count: int, run_id: str) -> list[bytes]:
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    return [
+        post_request(
+            "127.0.0.1",
+            port,
+            "/api/v1/access/check",
+            json.dumps(
+                {
+                    "customer": str(customer),
+                    "assets": ["dataset:market"],
+                    "action": "read",
+                    "idempotency_key": f"{run_id}-{index}",
+                }
+            ).encode(),
+            headers,
+        )
+        for index in range(count)
+    ]
+
+
+def _checks_over_http(target: BenchTarget, load: AccessLoad) -> list[Metric]:
+    offered = int(load.rate * load.seconds)
+    customer = _customer_with_tokens(target, 2 * (load.checks + offered) + 10)
+    token = _operator_token(target)
+    process, port = start_api(target)
+    try:
+        run_id = uuid.uuid4().hex[:8]
+        closed_requests = _check_requests(port, token, customer, load.checks, f"{run_id}c")
+        cpu_before = cpu_seconds(process.pid)
+        closed = asyncio.run(closed_loop("127.0.0.1", port, closed_requests, load.connections))
+        cpu_per_check = (cpu_seconds(process.pid) - cpu_before) / load.checks
+        open_requests = _check_requests(port, token, customer, offered, f"{run_id}o")
+        opened = asyncio.run(open_loop("127.0.0.1", port, open_requests, load.rate))
+    finally:
+        stop(process)
+    for result in (closed.statuses, opened.statuses):
+        refused = [s for s in result if s != 200]
+        if refused:
+            raise BenchFailed(f"{len(refused)} of {len(result)} access checks did not get 200")
+    spent = 2 * (load.checks + offered)
+    with target.database.transaction() as session:
+        left = ledger.balance_of(session, customer)
+    if left != 10:
+        raise BenchFailed(f"expected 10 tokens left after {spent:,} spent, found {left}")
+    closed_label = f"closed loop, {load.checks:,} checks, {load.connections} connections"
+    open_label = f"open loop, {load.rate:,.0f}/s offered for {load.seconds:g} s"
+    return [
+        Metric(f"priced access checks/s over HTTP ({closed_label})", "checks/s", closed.per_second),
+        Metric(f"API process CPU per check ({closed_label})", "ms", cpu_per_check * 1000),
+        Metric(f"achieved rate ({open_label})", "checks/s", opened.achieved_rate),
+        Metric(f"p50 latency ({open_label})", "ms", opened.median * 1000),
+        Metric(f"p99 latency ({open_label})", "ms", opened.percentile(0.99) * 1000),
+    ]
+
+
+def _deductions(target: BenchTarget, load: AccessLoad) -> list[Metric]:
+    customer = _customer_with_tokens(target, load.balance)
+    settings = Settings(
+        database_url=target.database_url, redis_url=target.redis_url, redis_prefix=REDIS_PREFIX
+    )
+    database = Database(target.database_url, pool_size=load.threads)
+    client = redis.Redis.from_url(target.redis_url)
+    wallet = TokenWallet(database, client, settings)
+    asks = load.balance + load.balance // 4  # more demand than tokens: some must be refused
+    counter = iter(range(asks))
+    lock, granted = threading.Lock(), [0]
+
+    def consume() -> None:
+        while True:
+            with lock:
+                index = next(counter, None)
+            if index is None:
+                return
+            if wallet.deduct(customer, "analytics", 1, f"d{index}").status == ledger.DEDUCTED:
+                with lock:
+                    granted[0] += 1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(load.threads) as pool:
+        for _ in range(load.threads):
+            pool.submit(consume)
+    seconds = time.perf_counter() - started
+    wallet.close()
+    with database.transaction() as session:
+        left = ledger.balance_of(session, customer)
+        recomputed = ledger.ledger_balance(session, customer)
+    database.dispose()
+    client.close()
+    if granted[0] != load.balance or left != 0 or recomputed != 0:
+        raise BenchFailed(
+            f"overspend check failed: {granted[0]} deductions granted of a {load.balance} "
+            f"balance; {left} left (ledger says {recomputed})"
+        )
+    label = f"{load.threads} threads, {asks:,} asks against {load.balance:,} tokens"
+    return [
+        Metric(
+            f"token deductions/s, zero overspend ({label})", "deductions/s", granted[0] / seconds
+        ),
+        Metric(f"wallet requests/s incl. refusals ({label})", "requests/s", asks / seconds),
+    ]

@@ -1,0 +1,189 @@
+"""POST /api/v1/usage over a real database: duplicates once, bad events named, periods right."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from core.clock import frozen
+from db.models import UsageEvent
+from db.session import Database
+from tests.support.metering import AppFactory, make_api_key, make_customer
+from tests.support.operators import make_operator
+
+NOW = datetime(2026, 3, 1, 0, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(metering_app: AppFactory) -> TestClient:
+    return TestClient(metering_app())
+
+
+def _count(database: Database, **where: object) -> int:
+    with database.transaction() as s:
+        stmt = select(func.count()).select_from(UsageEvent)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(UsageEvent, column) == value)
+        return int(s.scalar(stmt) or 0)
+
+
+def _auth(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_one_event_is_counted_and_its_resend_acknowledged_but_not_counted(
+    client: TestClient, database: Database
+) -> None:
+    customer = make_customer(database)
+    key = make_api_key(database, customer)
+    event = {"metric": "ai_tokens", "quantity": 1200, "idempotency_key": "gen-1"}
+    first = client.post("/api/v1/usage", json=event, headers=_auth(key))
+    again = client.post("/api/v1/usage", json=event, headers=_auth(key))
+    assert (first.status_code, first.json()["status"], first.json()["counted"]) == (
+        202,
+        "accepted",
+        True,
+    )
+    assert (again.status_code, again.json()["status"], again.json()["counted"]) == (
+        202,
+        "duplicate",
+        False,
+    )
+    assert _count(database, customer_id=customer) == 1
+
+
+def test_duplicates_across_concurrent_batches_are_counted_once(
+    client: TestClient, database: Database
+) -> None:
+    customer = make_customer(database)
+    key = make_api_key(database, customer)
+    batch = {
+        "events": [
+            {"metric": "api_calls", "quantity": 1, "idempotency_key": f"call-{i}"}
+            for i in range(200)
+        ]
+    }
+
+    def post(_: int) -> dict[str, object]:
+        response = client.post("/api/v1/usage", json=batch, headers=_auth(key))
+        assert response.status_code == 202
+        return response.json()  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(post, range(8)))
+    assert sum(a["accepted"] for a in answers) == 200  # type: ignore[misc]
+    assert sum(a["duplicates"] for a in answers) == 7 * 200  # type: ignore[misc]
+    assert _count(database, customer_id=customer) == 200
+
+
+def test_a_batch_stores_the_good_events_and_names_the_bad_ones(
+    client: TestClient, database: Database
+) -> None:
+    customer = make_customer(database)
+    other = make_customer(database)
+    key = make_api_key(database, customer)
+    events = [
+        {"metric": "api_calls", "quantity": 3, "idempotency_key": "ok-1"},
+        {"metric": "api_calls", "quantity": 3},
+        {"metric": "telepathy", "quantity": 1, "idempotency_key": "bad-metric"},
+        {"metric": "api_calls", "quantity": "many", "idempotency_key": "bad-qty"},
+        {"metric": "api_calls", "quantity": -2, "idempotency_key": "negative"},
+        {"customer": "cus_nobody", "metric": "api_calls", "idempotency_key": "who"},
+        {"customer": str(other), "metric": "api_calls", "idempotency_key": "not-mine"},
+        {"metric": "storage_gb", "quantity": "1.5", "idempotency_key": "ok-2"},
+        {"metric": "api_calls", "quantity": 1, "idempotency_key": "ok-1"},
+    ]
+    response = client.post("/api/v1/usage", json={"events": events}, headers=_auth(key))
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["accepted"], body["duplicates"]) == (2, 1)
+    assert [(r["index"], r["code"]) for r in body["rejected"]] == [
+        (1, "missing_idempotency_key"),
+        (2, "unknown_metric"),
+        (3, "bad_quantity"),
+        (4, "negative_quantity"),
+        (5, "unknown_customer"),
+        (6, "forbidden_customer"),
+    ]
+    assert _count(database, customer_id=customer) == 2
+    assert _count(database, customer_id=other) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"events": []}, 422, "bad_batch"),
+        ({"events": [{"metric": "api_calls"}] * 1001}, 422, "batch_too_large"),
+        ({"metric": "api_calls", "quantity": 1}, 422, "missing_idempotency_key"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_clear_code(
+    client: TestClient, database: Database, body: dict[str, object], status: int, code: str
+) -> None:
+    key = make_api_key(database, make_customer(database))
+    response = client.post("/api/v1/usage", json=body, headers=_auth(key))
+    assert response.status_code == status
+    assert code in response.text
+    assert _count(database) == 0
+
+
+def test_without_or_with_a_wrong_key_nothing_is_stored(
+    client: TestClient, database: Database
+) -> None:
+    event = {"customer": "1", "metric": "api_calls", "idempotency_key": "k"}
+    assert client.post("/api/v1/usage", json=event).status_code == 401
+    assert client.post("/api/v1/usage", json=event, headers=_auth("mck_00_nope")).status_code == 401
+    assert _count(database) == 0
+
+
+def test_an_operator_reports_for_any_customer_by_stripe_id(
+    client: TestClient, database: Database
+) -> None:
+    customer = make_customer(database, stripe_id="cus_metered")
+    token = make_operator(database, "olga", "operator")
+    viewer = make_operator(database, "vera", "viewer")
+    event = {"customer": "cus_metered", "metric": "exports", "idempotency_key": "exp-1"}
+    assert client.post("/api/v1/usage", json=event, headers=_auth(viewer)).status_code == 403
+    assert client.post("/api/v1/usage", json=event, headers=_auth(token)).status_code == 202
+    assert _count(database, customer_id=customer, metric="exports") == 1
+
+
+def test_late_and_early_events_land_in_their_own_period(
+    client: TestClient, database: Database
+) -> None:
+    """At 00:02 on 1 March: 30 days back is January, 3 minutes ahead is March, 10 minutes
+    ahead is refused, 36 days back is refused."""
+    customer = make_customer(database)
+    key = make_api_key(database, customer)
+    stamps = {
+        "jan": NOW - timedelta(days=30),
+        "feb-last": NOW - timedelta(minutes=3),
+        "mar-first": NOW + timedelta(minutes=3),
+        "too-late": NOW + timedelta(minutes=10),
+        "too-old": NOW - timedelta(days=36),
+    }
+    events = [
+        {
+            "metric": "ai_tokens",
+            "quantity": 10,
+            "idempotency_key": name,
+            "timestamp": at.isoformat(),
+        }
+        for name, at in stamps.items()
+    ]
+    with frozen(NOW):
+        body = client.post("/api/v1/usage", json={"events": events}, headers=_auth(key)).json()
+        assert [r["code"] for r in body["rejected"]] == ["timestamp_in_future", "timestamp_too_old"]
+        used = {
+            period: client.get(
+                "/api/v1/usage",
+                params={"metric": "ai_tokens", "period": period},
+                headers=_auth(key),
+            ).json()["meters"][0]["used"]
+            for period in ("2026-01", "2026-02", "2026-03")
+        }
+    assert used == {"2026-01": "10", "2026-02": "10", "2026-03": "10"}
