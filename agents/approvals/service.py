@@ -85,6 +85,57 @@ def _submit_resume(session: Session, approval: Approval, submit: SubmitTask) -> 
     submit(session, kind, {"approval_id": approval.id}, dedupe_key=key)
 
 
+def _open_approval(
+    session: Session,
+    *,
+    action: str,
+    subject: tuple[str, str],
+    customer_id: int | None,
+    amount: int,
+    currency: str,
+    reason: str,
+    requester: str,
+    submit: SubmitTask,
+    settings: Settings,
+    origin: str | None,
+    audit_data: dict[str, Any],
+    charge: str | None = None,
+) -> Approval:
+    """The one way an approval is opened: pending row, policy, audit entry, operators told."""
+    now = utcnow()
+    approval = Approval(
+        action=action,
+        status=S.PENDING,
+        subject_type=subject[0],
+        subject_id=subject[1],
+        customer_id=customer_id,
+        amount=amount,
+        currency=currency.lower(),
+        reason=reason,
+        requested_by=requester,
+        required_approvals=required_approvals(amount, settings.approval_two_approvers_above),
+        expires_at=expiry_time(now, settings.approval_ttl_hours),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(approval)
+    session.flush()
+    approval.thread_id = f"{action}:{approval.id}"
+    record_audit(
+        session,
+        actor=requester,
+        action=f"{action}.requested",
+        subject_type="approval",
+        subject_id=approval.id,
+        origin=origin,
+        data=audit_data,
+        detail=reason,
+    )
+    notice = _approval_needed_notice(session, approval, charge)
+    submit(session, "notification.send", notice, dedupe_key=f"notify:{notice['key']}")
+    return approval
+
+
 def request_refund(
     session: Session,
     *,
@@ -113,34 +164,20 @@ def request_refund(
         error = InvalidInput if block.code == "amount_invalid" else Conflict
         raise error(block.message, code=block.code)
 
-    now = utcnow()
-    approval = Approval(
+    approval = _open_approval(
+        session,
         action=repo.REFUND_ACTION,
-        status=S.PENDING,
-        subject_type="payment",
-        subject_id=str(payment.id),
+        subject=("payment", str(payment.id)),
         customer_id=payment.customer_id,
         amount=amount,
         currency=payment.currency,
         reason=reason,
-        requested_by=requester,
-        required_approvals=required_approvals(amount, settings.approval_two_approvers_above),
-        expires_at=expiry_time(now, settings.approval_ttl_hours),
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(approval)
-    session.flush()
-    approval.thread_id = f"refund:{approval.id}"
-    record_audit(
-        session,
-        actor=requester,
-        action="refund.requested",
-        subject_type="approval",
-        subject_id=approval.id,
+        requester=requester,
+        submit=submit,
+        settings=settings,
         origin=origin,
-        data={"payment_id": payment.id, "amount": amount, "currency": payment.currency},
-        detail=reason,
+        audit_data={"payment_id": payment.id, "amount": amount, "currency": payment.currency},
+        charge=payment.stripe_charge_id,
     )
     submit(
         session,
@@ -148,8 +185,6 @@ def request_refund(
         {"approval_id": approval.id},
         dedupe_key=f"refund-start:{approval.id}",
     )
-    notice = _approval_needed_notice(session, approval, payment.stripe_charge_id)
-    submit(session, "notification.send", notice, dedupe_key=f"notify:{notice['key']}")
     return approval
 
 
@@ -178,38 +213,20 @@ def open_money_approval(
         raise InvalidInput(f"no executor for action {action!r}", code="unknown_action")
     if not requester or not reason:
         raise InvalidInput("the requester and a reason are required", code="reason_required")
-    now = utcnow()
-    approval = Approval(
+    return _open_approval(
+        session,
         action=action,
-        status=S.PENDING,
-        subject_type=subject_type,
-        subject_id=subject_id,
+        subject=(subject_type, subject_id),
         customer_id=None,
         amount=amount,
-        currency=currency.lower(),
+        currency=currency,
         reason=reason,
-        requested_by=requester,
-        required_approvals=required_approvals(amount, settings.approval_two_approvers_above),
-        expires_at=expiry_time(now, settings.approval_ttl_hours),
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(approval)
-    session.flush()
-    approval.thread_id = f"{action}:{approval.id}"
-    record_audit(
-        session,
-        actor=requester,
-        action=f"{action}.requested",
-        subject_type="approval",
-        subject_id=approval.id,
+        requester=requester,
+        submit=submit,
+        settings=settings,
         origin=origin,
-        data={"subject": f"{subject_type}:{subject_id}", **(audit_data or {})},
-        detail=reason,
+        audit_data={"subject": f"{subject_type}:{subject_id}", **(audit_data or {})},
     )
-    notice = _approval_needed_notice(session, approval, None)
-    submit(session, "notification.send", notice, dedupe_key=f"notify:{notice['key']}")
-    return approval
 
 
 # Actions proposed for a human decision that no executor carries out yet (see docs/llm.md).
@@ -240,38 +257,24 @@ def request_action(
         raise InvalidInput("the requester and a reason are required", code="reason_required")
     if amount < 0:
         raise InvalidInput("the amount cannot be negative", code="amount_invalid")
-    now = utcnow()
-    approval = Approval(
+    return _open_approval(
+        session,
         action=action,
-        status=S.PENDING,
-        subject_type=subject_type,
-        subject_id=subject_id,
+        subject=(subject_type, subject_id),
         customer_id=customer_id,
         amount=amount,
-        currency=currency.lower(),
+        currency=currency,
         reason=reason,
-        requested_by=requester,
-        required_approvals=required_approvals(amount, settings.approval_two_approvers_above),
-        expires_at=expiry_time(now, settings.approval_ttl_hours),
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(approval)
-    session.flush()
-    approval.thread_id = f"{action}:{approval.id}"
-    record_audit(
-        session,
-        actor=requester,
-        action=f"{action}.requested",
-        subject_type="approval",
-        subject_id=approval.id,
+        requester=requester,
+        submit=submit,
+        settings=settings,
         origin=origin,
-        data={"subject": f"{subject_type}:{subject_id}", "amount": amount, "currency": currency},
-        detail=reason,
+        audit_data={
+            "subject": f"{subject_type}:{subject_id}",
+            "amount": amount,
+            "currency": currency,
+        },
     )
-    notice = _approval_needed_notice(session, approval, None)
-    submit(session, "notification.send", notice, dedupe_key=f"notify:{notice['key']}")
-    return approval
 
 
 def _approval_needed_notice(
