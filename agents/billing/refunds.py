@@ -12,19 +12,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, TypedDict
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Command, interrupt
+from langgraph.types import interrupt
 from sqlalchemy import func, select, update
 
 from agents.approvals import repository as approvals
 from agents.billing.partner_tasks import request_clawback
 from agents.billing.refundable import RefundBlock, refund_block
-from agents.checkpoints import checkpoint_before
 from agents.context import AgentContext
 from agents.ledger import DONE, RETAKEN, Claim, claim_call, complete_call, fail_call
 from agents.ledger_journal.stripe_postings import post_refund
+from agents.money_graph import drive_money_graph
 from core.clock import from_timestamp, utcnow
 from core.errors import PermanentError, RetryableError
 from db.audit import record_audit
@@ -282,16 +281,14 @@ def advance_refund(ctx: AgentContext, kind: str, payload: dict[str, Any]) -> dic
     """`refund.start`: run to the gate. `refund.resume`: go on as the approvals table says."""
     approval_id = int(payload["approval_id"])
     status, thread_id = _approval_status(ctx, approval_id)
-    if ctx.checkpointer_factory is None:
-        raise PermanentError("the refund graph needs a durable checkpointer")
-    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-    with ctx.checkpointer_factory() as saver:
-        graph = _REFUND_GRAPH.compile(checkpointer=saver)
-        if not graph.get_state(config).values:
-            graph.invoke({"approval_id": approval_id}, config, context=ctx, durability="sync")
-        if kind == "refund.resume":
-            _resume(graph, config, ctx, status)
-        values = graph.get_state(config)
+    values = drive_money_graph(
+        ctx,
+        _REFUND_GRAPH,
+        thread_id=thread_id,
+        start={"approval_id": approval_id},
+        resume_with=status if kind == "refund.resume" else None,
+        rerun_from="execute_refund" if status == S.APPROVED else None,
+    )
     return {
         "approval_id": approval_id,
         "decision": values.values.get("decision"),
@@ -307,20 +304,3 @@ def _approval_status(ctx: AgentContext, approval_id: int) -> tuple[str, str]:
         if approval is None:
             raise PermanentError(f"no approval {approval_id}")
         return approval.status, approval.thread_id or f"refund:{approval_id}"
-
-
-def _resume(graph: Any, config: RunnableConfig, ctx: AgentContext, status: str) -> None:
-    snapshot = graph.get_state(config)
-    if snapshot.interrupts:
-        if status != S.PENDING:
-            graph.invoke(Command(resume=status), config, context=ctx, durability="sync")
-        return
-    if status == S.APPROVED:
-        # Past the gate, yet the table has no outcome: an earlier run was cut short or its
-        # effects rolled back. Run again from the gate; every later step is idempotent.
-        graph.invoke(
-            None,
-            checkpoint_before(graph, config, "execute_refund"),
-            context=ctx,
-            durability="sync",
-        )

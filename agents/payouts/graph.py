@@ -12,18 +12,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, TypedDict
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Command, interrupt
+from langgraph.types import interrupt
 
 from agents.approvals import repository as approvals
-from agents.checkpoints import checkpoint_before
 from agents.context import AgentContext
 from agents.ledger import DONE, claim_call, complete_call, fail_call
 from agents.ledger_journal import rules as posting
 from agents.ledger_journal.balances import payable_balance
 from agents.ledger_journal.writer import post
+from agents.money_graph import drive_money_graph
 from agents.notification.requests import notify
 from agents.payouts import repository as repo
 from agents.payouts.payees import ACTIVE
@@ -245,16 +244,16 @@ def advance_payout(ctx: AgentContext, kind: str, payload: dict[str, Any]) -> dic
     """`payout.start`: run to the gate. `payout.resume`: go on as the tables say."""
     approval_id = int(payload["approval_id"])
     status, payout_status, thread_id = _statuses(ctx, approval_id)
-    if ctx.checkpointer_factory is None:
-        raise PermanentError("the payout graph needs a durable checkpointer")
-    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-    with ctx.checkpointer_factory() as saver:
-        graph = _PAYOUT_GRAPH.compile(checkpointer=saver)
-        if not graph.get_state(config).values:
-            graph.invoke({"approval_id": approval_id}, config, context=ctx, durability="sync")
-        if kind == "payout.resume":
-            _resume(graph, config, ctx, status, payout_status)
-        values = graph.get_state(config)
+    # Past the gate with no outcome (a retry, or a run cut short): transfer again from there.
+    again = status == S.APPROVED and payout_status == APPROVED
+    values = drive_money_graph(
+        ctx,
+        _PAYOUT_GRAPH,
+        thread_id=thread_id,
+        start={"approval_id": approval_id},
+        resume_with=status if kind == "payout.resume" else None,
+        rerun_from="execute_payout" if again else None,
+    )
     return {
         "approval_id": approval_id,
         "decision": values.values.get("decision"),
@@ -271,22 +270,3 @@ def _statuses(ctx: AgentContext, approval_id: int) -> tuple[str, str, str]:
         if approval is None or payout is None:
             raise PermanentError(f"no payout approval {approval_id}")
         return approval.status, payout.status, approval.thread_id or f"payout:{approval_id}"
-
-
-def _resume(
-    graph: Any, config: RunnableConfig, ctx: AgentContext, status: str, payout_status: str
-) -> None:
-    snapshot = graph.get_state(config)
-    if snapshot.interrupts:
-        if status != S.PENDING:
-            graph.invoke(Command(resume=status), config, context=ctx, durability="sync")
-        return
-    if status == S.APPROVED and payout_status == APPROVED:
-        # Past the gate with no outcome: a retry, or a run cut short or rolled back. Run the
-        # transfer again from the gate; the ledger claim and the journal key make it once.
-        graph.invoke(
-            None,
-            checkpoint_before(graph, config, "execute_payout"),
-            context=ctx,
-            durability="sync",
-        )

@@ -11,20 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypedDict
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Command, interrupt
+from langgraph.types import interrupt
 from sqlalchemy.orm import Session
 
 from agents.approvals import repository as approvals
 from agents.approvals import service
 from agents.approvals.service import SubmitTask
-from agents.checkpoints import checkpoint_before
 from agents.context import AgentContext
 from agents.ledger_journal import rules as posting
 from agents.ledger_journal import writer as journal
 from agents.ledger_journal.accounts import party
+from agents.money_graph import drive_money_graph
 from agents.wallet import ledger
 from agents.wallet.rules import CLAWBACK, token_value
 from core.clock import utcnow
@@ -241,34 +240,20 @@ def advance_wallet_approval(
         if approval is None:
             raise PermanentError(f"no approval {approval_id}")
         status, thread_id = approval.status, approval.thread_id or f"wallet:{approval_id}"
-    if ctx.checkpointer_factory is None:
-        raise PermanentError("wallet approvals need a durable checkpointer")
-    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-    with ctx.checkpointer_factory() as saver:
-        graph = _GRAPH.compile(checkpointer=saver)
-        if not graph.get_state(config).values:
-            if "plan" not in payload:
-                raise PermanentError(f"approval {approval_id}: the graph was never started")
-            start: WalletApprovalState = {"approval_id": approval_id, "plan": payload["plan"]}
-            graph.invoke(start, config, context=ctx, durability="sync")
-        if kind == "wallet.approval.resume":
-            _resume(graph, config, ctx, status)
-        snapshot = graph.get_state(config)
+    start: WalletApprovalState | None = (
+        {"approval_id": approval_id, "plan": payload["plan"]} if "plan" in payload else None
+    )
+    snapshot = drive_money_graph(
+        ctx,
+        _GRAPH,
+        thread_id=thread_id,
+        start=dict(start) if start else None,
+        resume_with=status if kind == "wallet.approval.resume" else None,
+        rerun_from="execute_action" if status == S.APPROVED else None,
+    )
     return {
         "approval_id": approval_id,
         "decision": snapshot.values.get("decision"),
         "paused": bool(snapshot.interrupts),
         "result": snapshot.values.get("result"),
     }
-
-
-def _resume(graph: Any, config: RunnableConfig, ctx: AgentContext, status: str) -> None:
-    snapshot = graph.get_state(config)
-    if snapshot.interrupts:
-        if status != S.PENDING:
-            graph.invoke(Command(resume=status), config, context=ctx, durability="sync")
-        return
-    if status == S.APPROVED:
-        # Past the gate, yet not executed: that run's effects rolled back. Go again from there.
-        again = checkpoint_before(graph, config, "execute_action")
-        graph.invoke(None, again, context=ctx, durability="sync")
