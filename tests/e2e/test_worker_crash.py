@@ -139,6 +139,6 @@ def test_sigterm_lets_the_worker_finish_the_task_in_hand_then_exit(
     finally:
         hold.rollback()
         blocker.close()
-    assert stop(worker, signal.SIGTERM, timeout=30) == 0
+    assert stop(worker, signal.SIGTERM, timeout=60) == 0
     task = _task(database, task_id)
     assert (task.status, task.attempts) == (TaskStatus.DONE, 1)
