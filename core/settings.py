@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     wallet_purchase_expiry_days: int | None = None
     wallet_checkout_success_url: str = "http://localhost:8000/wallet?paid=1"
     wallet_checkout_cancel_url: str = "http://localhost:8000/wallet?canceled=1"
+    # Catalog of products and prices (YAML); None: the shipped agents/catalog/catalog.yaml.
+    # Set by MONETA_CATALOG; the field name is listed so Settings(catalog_file=...) works too.
+    catalog_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("MONETA_CATALOG", "catalog_file")
+    )
     # Access policy file (YAML); None: the shipped default (agents/access/default_policy.yaml).
     policy: Path | None = None
 

@@ -8,6 +8,7 @@ from orchestrator.commands import (
     analytics,
     apikeys,
     approvals,
+    catalog,
     copilot,
     ledger,
     operators,
@@ -38,6 +39,7 @@ app.add_typer(usage.app, name="usage", help="Record, show and check metered usag
 app.add_typer(apikeys.app, name="apikeys", help="Customers' API keys (shown once).")
 app.add_typer(wallet.app, name="wallet", help="AI-token wallets; grants are approval-gated.")
 app.add_typer(policy.app, name="policy", help="Validate and explain the access policy.")
+app.add_typer(catalog.app, name="catalog", help="Validate and show the product catalog.")
 
 
 def main() -> None:
