@@ -12,6 +12,7 @@ from agents.analytics.daily import aggregate_day
 from agents.analytics.events import record_event
 from agents.analytics.narrative import write_narrative
 from agents.context import AgentContext, TaskInfo
+from agents.task_graph import context_of, run_task_graph
 from core.errors import PermanentError
 
 
@@ -21,13 +22,8 @@ class AnalyticsState(TypedDict, total=False):
     result: dict[str, Any]
 
 
-def _ctx(config: RunnableConfig) -> AgentContext:
-    ctx: AgentContext = config["configurable"]["ctx"]
-    return ctx
-
-
 def record_business_event(state: AnalyticsState, config: RunnableConfig) -> AnalyticsState:
-    return {"result": record_event(_ctx(config).session, state["payload"])}
+    return {"result": record_event(context_of(config).session, state["payload"])}
 
 
 def _day(state: AnalyticsState) -> date:
@@ -40,7 +36,7 @@ def _day(state: AnalyticsState) -> date:
 
 def write_daily_snapshot(state: AnalyticsState, config: RunnableConfig) -> AnalyticsState:
     """Rewrite the day's snapshot, then ask for its narrative (once per day)."""
-    ctx, day = _ctx(config), _day(state)
+    ctx, day = context_of(config), _day(state)
     snapshots = aggregate_day(ctx.session, day)
     ctx.submit(
         "analytics.narrative", {"day": day.isoformat()}, dedupe_key=f"narrative:{day.isoformat()}"
@@ -49,7 +45,7 @@ def write_daily_snapshot(state: AnalyticsState, config: RunnableConfig) -> Analy
 
 
 def write_day_narrative(state: AnalyticsState, config: RunnableConfig) -> AnalyticsState:
-    return {"result": write_narrative(_ctx(config), _day(state))}
+    return {"result": write_narrative(context_of(config), _day(state))}
 
 
 NODE_FOR_KIND = {
@@ -82,8 +78,4 @@ def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:
     """Run one analytics task inside the task's unit of work."""
     if task.kind not in NODE_FOR_KIND:
         raise PermanentError(f"the analytics agent does not handle {task.kind!r}")
-    state = _GRAPH.invoke(
-        {"kind": task.kind, "payload": task.payload}, config={"configurable": {"ctx": ctx}}
-    )
-    result: dict[str, Any] | None = state.get("result")
-    return result
+    return run_task_graph(_GRAPH, ctx, task)

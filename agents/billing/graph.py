@@ -12,34 +12,29 @@ from agents.billing.events import apply_stripe_event as apply_event
 from agents.billing.reconcile import reconcile_events
 from agents.billing.refunds import advance_refund
 from agents.context import AgentContext, TaskInfo
+from agents.task_graph import context_of, run_task_graph
 
 
 class BillingState(TypedDict, total=False):
     kind: str
     payload: dict[str, Any]
-    attempt: int
     result: dict[str, Any]
 
 
-def _ctx(config: RunnableConfig) -> AgentContext:
-    ctx: AgentContext = config["configurable"]["ctx"]
-    return ctx
-
-
 def apply_stripe_event(state: BillingState, config: RunnableConfig) -> BillingState:
-    return {"result": apply_event(_ctx(config), state["payload"])}
+    return {"result": apply_event(context_of(config), state["payload"])}
 
 
 def reconcile_with_stripe(state: BillingState, config: RunnableConfig) -> BillingState:
-    return {"result": reconcile_events(_ctx(config), state["payload"])}
+    return {"result": reconcile_events(context_of(config), state["payload"])}
 
 
 def run_refund(state: BillingState, config: RunnableConfig) -> BillingState:
-    return {"result": advance_refund(_ctx(config), state["kind"], state["payload"])}
+    return {"result": advance_refund(context_of(config), state["kind"], state["payload"])}
 
 
 def expire_approvals(state: BillingState, config: RunnableConfig) -> BillingState:
-    return {"result": expire_due_approvals(_ctx(config), state["payload"])}
+    return {"result": expire_due_approvals(context_of(config), state["payload"])}
 
 
 NODE_FOR_KIND = {
@@ -72,9 +67,4 @@ _GRAPH = build_graph()
 
 def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:
     """Run one billing task through the graph, inside the task's unit of work."""
-    state = _GRAPH.invoke(
-        {"kind": task.kind, "payload": task.payload, "attempt": task.attempt},
-        config={"configurable": {"ctx": ctx}},
-    )
-    result: dict[str, Any] | None = state.get("result")
-    return result
+    return run_task_graph(_GRAPH, ctx, task)

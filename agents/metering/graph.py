@@ -10,6 +10,7 @@ from langgraph.graph import END, START, StateGraph
 from agents.context import AgentContext, TaskInfo
 from agents.metering.alerts import raise_usage_alerts
 from agents.metering.overage import bill_overage, close_period
+from agents.task_graph import context_of, run_task_graph
 
 
 class MeteringState(TypedDict, total=False):
@@ -18,21 +19,16 @@ class MeteringState(TypedDict, total=False):
     result: dict[str, Any]
 
 
-def _ctx(config: RunnableConfig) -> AgentContext:
-    ctx: AgentContext = config["configurable"]["ctx"]
-    return ctx
-
-
 def evaluate_alerts(state: MeteringState, config: RunnableConfig) -> MeteringState:
-    return {"result": raise_usage_alerts(_ctx(config), state["payload"])}
+    return {"result": raise_usage_alerts(context_of(config), state["payload"])}
 
 
 def close_usage_period(state: MeteringState, config: RunnableConfig) -> MeteringState:
-    return {"result": close_period(_ctx(config), state["payload"])}
+    return {"result": close_period(context_of(config), state["payload"])}
 
 
 def bill_usage_overage(state: MeteringState, config: RunnableConfig) -> MeteringState:
-    return {"result": bill_overage(_ctx(config), state["payload"])}
+    return {"result": bill_overage(context_of(config), state["payload"])}
 
 
 NODE_FOR_KIND = {
@@ -62,8 +58,4 @@ _GRAPH = build_graph()
 
 def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:
     """Run one metering task through the graph, inside the task's unit of work."""
-    state = _GRAPH.invoke(
-        {"kind": task.kind, "payload": task.payload}, config={"configurable": {"ctx": ctx}}
-    )
-    result: dict[str, Any] | None = state.get("result")
-    return result
+    return run_task_graph(_GRAPH, ctx, task)
