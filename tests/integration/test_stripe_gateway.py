@@ -215,7 +215,7 @@ def test_events_are_listed_by_creation_time_across_pages(
     emails = [f"c{n}@example.com" for n in range(5)]
     for email in emails:
         setup.v1.customers.create({"email": email})
-    monkeypatch.setattr(client_module, "_PAGE_SIZE", 2)
+    monkeypatch.setattr(client_module, "PAGE_SIZE", 2)
 
     events: list[dict[str, Any]] = list(gateway.list_events(created_after=0))
 

@@ -12,8 +12,6 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from pathlib import Path
 from typing import Any
 
 import stripe
@@ -25,65 +23,14 @@ from tools.stripe.gateway import (
     StripeNotFound,
     StripeRequestError,
 )
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS objects (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    resource TEXT NOT NULL,
-    id TEXT NOT NULL,
-    charge TEXT,
-    body TEXT NOT NULL,
-    UNIQUE (resource, id)
-);
-CREATE INDEX IF NOT EXISTS objects_by_charge ON objects (resource, charge);
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    key TEXT PRIMARY KEY,
-    request TEXT NOT NULL,
-    outcome TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    created INTEGER NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_created ON events (created, seq);
-"""
-_BUSY_TIMEOUT_SECONDS = 30.0
+from tools.stripe.sandbox_store import SandboxStore, earlier_outcome, insert_event, load, store
 
 
-class SandboxGateway:
+class SandboxGateway(SandboxStore):
     """Stripe's refund, transfer and event behaviour over a local SQLite file; no money moves.
 
     Connect accounts exist once seeded with `put("account", {"id": "acct_..."})`.
     """
-
-    label = "offline sandbox (no real money moves)"
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-
-    # Seeding API (the demo and tests put the objects Moneta will look up).
-
-    def put(self, resource: str, obj: dict[str, Any]) -> None:
-        """Store (or replace) `obj` as Stripe's `resource` with id `obj["id"]`."""
-        with self._write() as db:
-            _store(db, resource, obj)
-
-    def get(self, resource: str, object_id: str) -> dict[str, Any] | None:
-        with self._connect() as db:
-            return _load(db, resource, object_id)
-
-    def record_event(self, event: dict[str, Any]) -> None:
-        """Record an event for `list_events`; an event id already recorded is kept as it was."""
-        with self._write() as db:
-            _insert_event(db, event)
-
-    # The gateway protocol.
 
     def retrieve(self, resource: str, object_id: str) -> dict[str, Any]:
         if resource not in RETRIEVABLE:
@@ -198,7 +145,7 @@ class SandboxGateway:
             if row is not None:
                 return json.loads(row[1])["checkout_session"]  # type: ignore[no-any-return]
             session = _make_checkout_session(params)
-            _store(db, "checkout_session", session)
+            store(db, "checkout_session", session)
             db.execute(
                 "INSERT INTO idempotency_keys (key, request, outcome) VALUES (?, ?, ?)",
                 (idempotency_key, request, json.dumps({"checkout_session": session})),
@@ -227,7 +174,7 @@ class SandboxGateway:
             sort_keys=True,
         )
         with self._write() as db:
-            earlier = _earlier_outcome(db, idempotency_key, request)
+            earlier = earlier_outcome(db, idempotency_key, request)
             if earlier is not None:
                 return earlier["invoiceitem"]  # type: ignore[no-any-return]
             item = {
@@ -241,7 +188,7 @@ class SandboxGateway:
                 "invoice": None,
                 "date": int(utcnow().timestamp()),
             }
-            _store(db, "invoiceitem", item)
+            store(db, "invoiceitem", item)
             db.execute(
                 "INSERT INTO idempotency_keys (key, request, outcome) VALUES (?, ?, ?)",
                 (idempotency_key, request, json.dumps({"invoiceitem": item})),
@@ -274,25 +221,6 @@ class SandboxGateway:
                 (created_after,),
             ).fetchall()
         return iter([json.loads(body) for (body,) in rows])
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(
-            sqlite3.connect(self._path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        ) as db:
-            yield db
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: writers queue on the file lock, readers carry on (WAL)."""
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
 
 
 def _refund_outcome(
@@ -336,7 +264,7 @@ def _charge_id(db: sqlite3.Connection, charge: str | None, payment_intent: str |
         raise StripeRequestError(
             "One of `charge` or `payment_intent` is required.", code="parameter_missing"
         )
-    intent = _load(db, "payment_intent", payment_intent)
+    intent = load(db, "payment_intent", payment_intent)
     if intent is None:
         raise StripeNotFound(f"No such payment_intent: '{payment_intent}'")
     latest = intent.get("latest_charge")
@@ -357,7 +285,7 @@ def _make_refund(
     reason: str | None,
     metadata: dict[str, str],
 ) -> dict[str, Any]:
-    charge = _load(db, "charge", charge_id)
+    charge = load(db, "charge", charge_id)
     if charge is None:
         raise StripeNotFound(f"No such charge: '{charge_id}'")
     if amount <= 0:
@@ -388,10 +316,10 @@ def _make_refund(
         "status": "succeeded",
         "created": now,
     }
-    _store(db, "refund", refund)
+    store(db, "refund", refund)
     charge["amount_refunded"] = refunded_before + amount
     charge["refunded"] = charge["amount_refunded"] >= int(charge["amount"])
-    _store(db, "charge", charge)
+    store(db, "charge", charge)
     event = {
         "id": f"evt_{secrets.token_hex(12)}",
         "object": "event",
@@ -409,7 +337,7 @@ def _make_refund(
             },
         },
     }
-    _insert_event(db, event)
+    insert_event(db, event)
     return refund
 
 
@@ -425,7 +353,7 @@ def _make_transfer(
         raise StripeRequestError(
             "Transfer amount must be a positive integer.", code="parameter_invalid_integer"
         )
-    if _load(db, "account", destination) is None:
+    if load(db, "account", destination) is None:
         raise StripeRequestError(
             f"No such destination: '{destination}'", code="invalid_destination"
         )
@@ -439,47 +367,8 @@ def _make_transfer(
         "reversed": False,
         "created": int(utcnow().timestamp()),
     }
-    _store(db, "transfer", transfer)
+    store(db, "transfer", transfer)
     return transfer
-
-
-def _earlier_outcome(db: sqlite3.Connection, key: str, request: str) -> dict[str, Any] | None:
-    """The stored outcome of `key`, None if unused; Stripe's error when the request differs."""
-    row = db.execute(
-        "SELECT request, outcome FROM idempotency_keys WHERE key = ?", (key,)
-    ).fetchone()
-    if row is None:
-        return None
-    if row[0] != request:
-        raise StripeRequestError(
-            "Keys for idempotent requests can only be used with the same parameters "
-            "they were first used with.",
-            code="idempotency_error",
-        )
-    return json.loads(row[1])  # type: ignore[no-any-return]
-
-
-def _store(db: sqlite3.Connection, resource: str, obj: dict[str, Any]) -> None:
-    charge = obj.get("charge") if resource == "refund" else None
-    db.execute(
-        "INSERT INTO objects (resource, id, charge, body) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (resource, id) DO UPDATE SET charge = excluded.charge, body = excluded.body",
-        (resource, obj["id"], charge, json.dumps(obj)),
-    )
-
-
-def _insert_event(db: sqlite3.Connection, event: dict[str, Any]) -> None:
-    db.execute(
-        "INSERT INTO events (id, created, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        (event["id"], int(event["created"]), json.dumps(event)),
-    )
-
-
-def _load(db: sqlite3.Connection, resource: str, object_id: str) -> dict[str, Any] | None:
-    row = db.execute(
-        "SELECT body FROM objects WHERE resource = ? AND id = ?", (resource, object_id)
-    ).fetchone()
-    return json.loads(row[0]) if row else None
 
 
 def _make_checkout_session(params: dict[str, Any]) -> dict[str, Any]:
