@@ -1,25 +1,22 @@
-"""`POST /webhooks/stripe`: verify the raw body, store the event once, queue it for billing."""
+"""`POST /webhooks/stripe`: verify the raw body, store the event once, queue it for billing.
+
+Concurrent deliveries are stored in shared transactions (`api.group_commit`)."""
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
-from functools import partial
 from typing import Any
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.dependencies import CountersDep, RuntimeDep
+from api.group_commit import GroupCommit
+from api.intake_batch import InboxEvent, inbox_writer
 from api.signature import verify_stripe_signature
 from core.clock import utcnow
 from core.errors import MonetaError
-from db.models import StripeEvent
-from db.session import Database
-from db.statements import insert_ignore
-from orchestrator.outbox import submit
 from orchestrator.wiring import Runtime
 
 log = logging.getLogger(__name__)
@@ -32,18 +29,6 @@ class WebhookRejected(MonetaError):
 
 class PayloadTooLarge(WebhookRejected):
     status_code = 413
-
-
-@dataclass(frozen=True)
-class InboxEvent:
-    """The envelope fields the inbox keeps, plus the raw payload exactly as verified."""
-
-    id: str
-    type: str
-    created: int
-    livemode: bool
-    api_version: str | None
-    payload: str
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -89,30 +74,14 @@ def parse_event(body: bytes) -> InboxEvent:
     )
 
 
-def store_event(database: Database, event: InboxEvent, *, max_attempts: int) -> bool:
-    """Inbox row and billing task in one transaction; False when the event was already stored."""
-    with database.transaction() as session:
-        if insert_ignore(session, StripeEvent, asdict(event)) is None:
-            return False
-        submit(
-            session,
-            "stripe.event",
-            {"event_id": event.id},
-            dedupe_key=f"stripe-event:{event.id}",
-            max_attempts=max_attempts,
-        )
-    return True
-
-
-def store_limiter(request: Request, database: Database) -> CapacityLimiter:
-    """One storing thread per pooled connection: more would not store faster, they would open
-    and close overflow connections (a PostgreSQL backend forked for every third webhook)."""
+def inbox(request: Request, runtime: Runtime) -> GroupCommit[InboxEvent, bool]:
+    """The app's one inbox writer (created on first use, inside the event loop it serves)."""
     state = request.app.state
-    limiter: CapacityLimiter | None = getattr(state, "webhook_store_limiter", None)
-    if limiter is None:  # no await since the check: no other request can race us here
-        limiter = CapacityLimiter(database.engine.pool.size())  # type: ignore[attr-defined]
-        state.webhook_store_limiter = limiter
-    return limiter
+    writer: GroupCommit[InboxEvent, bool] | None = getattr(state, "webhook_inbox", None)
+    if writer is None:  # no await since the check: no other request can race us here
+        writer = inbox_writer(runtime.database, max_attempts=runtime.settings.task_max_attempts)
+        state.webhook_inbox = writer
+    return writer
 
 
 def verified_event(request: Request, body: bytes, runtime: Runtime) -> InboxEvent:
@@ -146,9 +115,6 @@ async def receive_stripe_webhook(
         counters.count_rejected(exc.code)
         log.info("Stripe webhook refused (%s): %s", exc.code, exc.message)
         raise
-    store = partial(
-        store_event, runtime.database, event, max_attempts=runtime.settings.task_max_attempts
-    )
-    stored = await to_thread.run_sync(store, limiter=store_limiter(request, runtime.database))
+    stored = await inbox(request, runtime).submit(event)
     counters.count_received(duplicate=not stored)
     return JSONResponse({"received": True, "duplicate": not stored})

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, Result
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,13 +19,32 @@ def insert_ignore(session: Session, model: type[Any], values: dict[str, Any]) ->
     """
     session.flush()
     table = model.__table__
-    stmt: Insert
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    stmt = _insert(session, table).values(**values).on_conflict_do_nothing()
     pk = table.primary_key.columns[0]
     return session.execute(stmt.returning(pk)).scalar_one_or_none()
+
+
+def insert_ignore_many(
+    session: Session, model: type[Any], rows: Sequence[dict[str, Any]], key: str
+) -> dict[Any, Any]:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING: {row[key]: new primary key} for the
+    rows it inserted (a row whose `key` or other unique column existed is left out).
+
+    Every row must carry the same columns; `key` must be unique among `rows`.
+    """
+    if not rows:
+        return {}
+    session.flush()
+    table = model.__table__
+    stmt = _insert(session, table).values(list(rows)).on_conflict_do_nothing()
+    pk, key_column = table.primary_key.columns[0], table.c[key]
+    return {found: new_id for found, new_id in session.execute(stmt.returning(key_column, pk))}
+
+
+def _insert(session: Session, table: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def affected_rows(result: Result[Any]) -> int:

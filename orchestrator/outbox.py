@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from db.models import Task, TaskStatus
-from db.statements import insert_ignore
+from db.statements import insert_ignore, insert_ignore_many
 from orchestrator.routes import agent_for
 from orchestrator.transport import StreamTransport
 
@@ -40,27 +40,59 @@ def submit(
     agent = agent_for(kind)
     now = utcnow()
     due = available_at is None or available_at <= now
-    task_id = insert_ignore(
-        session,
-        Task,
-        {
-            "kind": kind,
-            "agent": agent,
-            "payload": payload,
-            "dedupe_key": dedupe_key,
-            "status": TaskStatus.PENDING,
-            "attempts": 0,
-            "max_attempts": max_attempts,
-            "available_at": available_at or now,
-            # Marked published now: if the push after commit is lost, the relay re-sends it.
-            "published_at": now if due else None,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    row = _task_row(kind, agent, payload, dedupe_key, available_at or now, max_attempts, now, due)
+    task_id = insert_ignore(session, Task, row)
     if task_id is not None and due:
         session.info.setdefault(_PENDING, []).append((agent, task_id))
     return task_id
+
+
+def submit_many(
+    session: Session,
+    kind: str,
+    payloads: dict[str, dict[str, Any]],
+    *,
+    max_attempts: int = 8,
+) -> dict[str, int]:
+    """Queue one due task per `{dedupe_key: payload}` in one statement; returns the ids of
+    the tasks it created by dedupe key (keys that already had a task are left out)."""
+    if not payloads:
+        return {}
+    agent = agent_for(kind)
+    now = utcnow()
+    rows = [
+        _task_row(kind, agent, payload, key, now, max_attempts, now, True)
+        for key, payload in payloads.items()
+    ]
+    created: dict[str, int] = insert_ignore_many(session, Task, rows, "dedupe_key")
+    session.info.setdefault(_PENDING, []).extend((agent, task_id) for task_id in created.values())
+    return created
+
+
+def _task_row(
+    kind: str,
+    agent: str,
+    payload: dict[str, Any],
+    dedupe_key: str | None,
+    available_at: datetime,
+    max_attempts: int,
+    now: datetime,
+    due: bool,
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "agent": agent,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "status": TaskStatus.PENDING,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "available_at": available_at,
+        # Marked published now: if the push after commit is lost, the relay re-sends it.
+        "published_at": now if due else None,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 @event.listens_for(Session, "after_commit")

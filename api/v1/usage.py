@@ -6,41 +6,53 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from agents.metering.events import MAX_BATCH
-from agents.metering.ingest import ACCEPTED, record_usage
+from agents.metering.ingest import ACCEPTED, REJECTED, IngestResult, record_usage
 from agents.metering.limits import check
 from agents.metering.meters import load_meters
 from agents.metering.periods import parse_period, period_of
 from agents.metering.summary import usage_summary
 from agents.provisioning.plans import load_catalog
 from api.dependencies import RuntimeDep
-from api.v1.auth import CallerDep
+from api.v1.auth import Caller, CallerDep
+from api.v1.usage_writer import app_usage_writer
 from core.clock import utcnow
 from core.errors import InvalidInput
+from orchestrator.wiring import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["usage"])
 
 
 @router.post("/usage")
-def report_usage(
-    runtime: RuntimeDep, caller: CallerDep, body: Annotated[dict[str, Any], Body()]
+async def report_usage(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    body: Annotated[dict[str, Any], Body()],
 ) -> JSONResponse:
     """One event, or `{"events": [...]}` (up to 1,000). Good events are stored, bad ones named.
 
     202 when anything was stored or already known (duplicates), 422 when every event was bad.
+    Single events from concurrent requests share transactions (`api.v1.usage_writer`).
     """
     events = _events_of(body)
+    if "events" not in body:  # one event: answer for it alone
+        report = (caller.customer_id, body)
+        outcome = (await app_usage_writer(request, runtime).submit(report)).as_dict()
+        status = 422 if outcome["status"] == REJECTED else 202
+        return JSONResponse({**outcome, "counted": outcome["status"] == ACCEPTED}, status)
+    result = await run_in_threadpool(_record_batch, runtime, caller, events)
+    status = 422 if result.rejected and len(result.rejected) == len(events) else 202
+    return JSONResponse(result.as_dict(), status)
+
+
+def _record_batch(runtime: Runtime, caller: Caller, events: list[Any]) -> IngestResult:
     meters = load_meters(runtime.settings.meters_file)
     with runtime.database.transaction() as session:
-        result = record_usage(session, meters, events, caller_customer_id=caller.customer_id)
-    answer = result.as_dict()
-    status = 422 if result.rejected and len(result.rejected) == len(events) else 202
-    if "events" not in body:  # one event: answer for it alone
-        outcome = answer["events"][0]
-        return JSONResponse({**outcome, "counted": outcome["status"] == ACCEPTED}, status)
-    return JSONResponse(answer, status)
+        return record_usage(session, meters, events, caller_customer_id=caller.customer_id)
 
 
 def _events_of(body: dict[str, Any]) -> list[Any]:

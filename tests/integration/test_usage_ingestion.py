@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.event import listen
 
+from api.v1.usage_writer import usage_writer
 from core.clock import frozen
 from db.models import UsageEvent
 from db.session import Database
@@ -187,3 +190,33 @@ def test_late_and_early_events_land_in_their_own_period(
             for period in ("2026-01", "2026-02", "2026-03")
         }
     assert used == {"2026-01": "10", "2026-02": "10", "2026-03": "10"}
+
+
+def test_concurrent_single_events_share_commits_each_answered_for_its_own_caller(
+    database: Database,
+) -> None:
+    first, second = make_customer(database), make_customer(database)
+    writer = usage_writer(database, None)
+    commits: list[int] = []
+    listen(database.engine, "commit", lambda _conn: commits.append(1))
+    reports = [
+        (first, {"metric": "ai_tokens", "quantity": 10, "idempotency_key": f"a-{n}"})
+        for n in range(60)
+    ]
+    reports += [(second, {"metric": "ai_tokens", "quantity": 5, "idempotency_key": "a-0"})]
+    reports += [(first, {"metric": "ai_tokens", "quantity": 10, "idempotency_key": "a-0"})]
+    reports += [(second, {"metric": "ai_tokens", "quantity": 1, "customer": str(first)})]
+
+    async def report_all() -> list[dict[str, object]]:
+        outcomes = await asyncio.gather(*(writer.submit(report) for report in reports))
+        return [outcome.as_dict() for outcome in outcomes]
+
+    answers = asyncio.run(report_all())
+
+    assert [a["status"] for a in answers[:60]] == ["accepted"] * 60
+    assert answers[60]["status"] == "accepted"  # the same key, another customer's
+    assert answers[61]["status"] == "duplicate"
+    assert answers[62]["status"] == "rejected"  # a key reports its own customer only
+    assert {a["index"] for a in answers} == {0}
+    assert (_count(database, customer_id=first), _count(database, customer_id=second)) == (60, 1)
+    assert len(commits) <= 10
