@@ -1,4 +1,4 @@
-"""The Redis side of a deduction: a Lua reservation against a cached balance.
+"""The Redis side of deductions: Lua reservations against a cached balance, many per call.
 
 The cache only speeds the hot path up (refusals and replays without a database write); the
 database's conditional update decides. A missing key is rebuilt from the database, so Redis can
@@ -19,16 +19,32 @@ MISS = -1  # no cached balance: rebuild it from the database
 SEEN = -2  # this idempotency key was reserved before: let the database replay its outcome
 SHORT = -3  # the cached balance cannot cover the request
 
-_RESERVE = """
-if redis.call('EXISTS', KEYS[2]) == 1 then return -2 end
+# KEYS[1] the balance, KEYS[2..] the seen keys of the requests; ARGV[1] the seen TTL, ARGV[2..]
+# the tokens asked. Each request in order gets SEEN, SHORT or the balance left after it.
+_RESERVE_MANY = """
+local out = {}
 local balance = redis.call('GET', KEYS[1])
-if not balance then return -1 end
+if not balance then
+  for i = 2, #KEYS do out[i - 1] = -1 end
+  return out
+end
 balance = tonumber(balance)
-local tokens = tonumber(ARGV[1])
-if balance < tokens then return -3 end
-redis.call('DECRBY', KEYS[1], tokens)
-redis.call('SET', KEYS[2], tokens, 'EX', tonumber(ARGV[2]))
-return balance - tokens
+local reserved = 0
+for i = 2, #KEYS do
+  local tokens = tonumber(ARGV[i])
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    out[i - 1] = -2
+  elseif balance < tokens then
+    out[i - 1] = -3
+  else
+    balance = balance - tokens
+    reserved = reserved + tokens
+    redis.call('SET', KEYS[i], tokens, 'EX', tonumber(ARGV[1]))
+    out[i - 1] = balance
+  end
+end
+if reserved > 0 then redis.call('DECRBY', KEYS[1], reserved) end
+return out
 """
 
 _RELEASE = """
@@ -38,6 +54,9 @@ end
 return 1
 """
 
+Ask = tuple[int, str]
+"""(tokens, idempotency key) of one deduction"""
+
 
 class BalanceReservations:
     """Reserve and release tokens in Redis, keyed per customer under the Moneta prefix."""
@@ -45,7 +64,7 @@ class BalanceReservations:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
-        self._reserve: Any = client.register_script(_RESERVE)
+        self._reserve_many: Any = client.register_script(_RESERVE_MANY)
         self._release: Any = client.register_script(_RELEASE)
 
     def balance_key(self, customer_id: int) -> str:
@@ -55,20 +74,34 @@ class BalanceReservations:
     def seen_key(self, customer_id: int, idempotency_key: str) -> str:
         return f"{self.prefix}:wallet:{{{customer_id}}}:seen:{idempotency_key}"
 
-    def reserve(self, customer_id: int, tokens: int, idempotency_key: str) -> int:
-        """The balance left after reserving, or MISS, SEEN or SHORT."""
-        keys = [self.balance_key(customer_id), self.seen_key(customer_id, idempotency_key)]
-        return int(self._reserve(keys=keys, args=[tokens, SEEN_TTL_SECONDS]))
+    def reserve_many(self, asks: dict[int, list[Ask]]) -> dict[int, list[int]]:
+        """For each customer's asks, in order, the balance left after it, or MISS, SEEN or
+        SHORT; one Lua call per customer, all in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for customer_id, wanted in asks.items():
+            keys = [self.balance_key(customer_id)]
+            keys += [self.seen_key(customer_id, key) for _tokens, key in wanted]
+            args = [SEEN_TTL_SECONDS, *(tokens for tokens, _key in wanted)]
+            self._reserve_many(keys=keys, args=args, client=pipe)
+        replies = pipe.execute()
+        return {
+            customer_id: [int(held) for held in reply]
+            for customer_id, reply in zip(asks, replies, strict=True)
+        }
 
-    def release(self, customer_id: int, tokens: int, idempotency_key: str) -> None:
-        """Undo a reservation the database refused (only once per key)."""
-        keys = [self.balance_key(customer_id), self.seen_key(customer_id, idempotency_key)]
-        self._release(keys=keys, args=[tokens])
+    def release_many(self, held: list[tuple[int, Ask]]) -> None:
+        """Undo reservations the database refused (each only once per key), in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for customer_id, (tokens, key) in held:
+            keys = [self.balance_key(customer_id), self.seen_key(customer_id, key)]
+            self._release(keys=keys, args=[tokens], client=pipe)
+        pipe.execute()
 
     def rebuild(self, customer_id: int, balance: int) -> None:
         """Seed the cache from the database's balance unless another caller already did."""
         self.client.set(self.balance_key(customer_id), balance, nx=True, ex=BALANCE_TTL_SECONDS)
 
-    def forget(self, customer_id: int) -> None:
-        """Drop a cached balance known to be stale; the next deduction rebuilds it."""
-        self.client.delete(self.balance_key(customer_id))
+    def forget(self, customer_ids: set[int]) -> None:
+        """Drop cached balances known to be stale; the next deduction rebuilds them."""
+        if customer_ids:
+            self.client.delete(*(self.balance_key(customer_id) for customer_id in customer_ids))

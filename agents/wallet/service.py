@@ -1,4 +1,6 @@
-"""The in-process wallet API: `balance()` and `deduct()`, Redis first, the database deciding."""
+"""The in-process wallet API: `balance()` and `deduct()`, Redis first, the database deciding.
+
+Deductions from every thread are settled in batches (`agents.wallet.deductions`)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,12 @@ from dataclasses import dataclass
 import redis
 
 from agents.wallet import ledger
-from agents.wallet.batching import DebitBatcher
-from agents.wallet.reservation import MISS, SEEN, SHORT, BalanceReservations
+from agents.wallet.batching import Debit
+from agents.wallet.deductions import DeductionQueue
+from agents.wallet.reservation import BalanceReservations
 from core.clock import utcnow
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.settings import Settings
-from db.models import Customer
 from db.session import Database
 
 MAX_KEY_LENGTH = 200
@@ -42,10 +44,10 @@ class TokenWallet:
         self.settings = settings
         self.features = frozenset(settings.wallet_feature_list) | {ACCESS_FEATURE}
         self.reservations = BalanceReservations(client, settings.redis_prefix)
-        self.batcher = DebitBatcher(database)
+        self.deductions = DeductionQueue(database, self.reservations)
 
     def close(self) -> None:
-        self.batcher.close()
+        self.deductions.close()
 
     def balance(self, customer_id: int) -> int:
         """Tokens the customer can spend now (lapsed grants swept first)."""
@@ -58,34 +60,8 @@ class TokenWallet:
     ) -> Deduction:
         """Take `tokens` for `feature` at most once per key; never below zero."""
         self._check(feature, tokens, idempotency_key)
-        held = self.reservations.reserve(customer_id, tokens, idempotency_key)
-        if held == MISS:
-            self.reservations.rebuild(customer_id, self._stored_balance(customer_id))
-            held = self.reservations.reserve(customer_id, tokens, idempotency_key)
-        if held == SHORT and self._stored_balance(customer_id) < tokens:
-            return Deduction(ledger.INSUFFICIENT, customer_id, feature, tokens)
-        reserved = held >= 0
-        if not reserved and held != SEEN:
-            self.reservations.forget(customer_id)  # short in Redis, enough in the database
-        if reserved:
-            status = self.batcher.consume(customer_id, tokens, feature, idempotency_key)
-        else:
-            status = self._consume(customer_id, feature, tokens, idempotency_key)
-        if reserved and status != ledger.DEDUCTED:
-            self.reservations.release(customer_id, tokens, idempotency_key)
-            if status == ledger.INSUFFICIENT:
-                self.reservations.forget(customer_id)  # Redis thought there was enough
+        status = self.deductions.deduct(Debit(customer_id, tokens, feature, idempotency_key))
         return Deduction(status, customer_id, feature, tokens)
-
-    def _consume(self, customer_id: int, feature: str, tokens: int, key: str) -> str:
-        with self.database.transaction() as session:
-            return ledger.consume(session, customer_id, tokens, feature, key, utcnow())
-
-    def _stored_balance(self, customer_id: int) -> int:
-        with self.database.transaction() as session:
-            if session.get(Customer, customer_id) is None:
-                raise NotFound(f"no customer {customer_id}", code="unknown_customer")
-            return ledger.balance_of(session, customer_id)
 
     def _check(self, feature: str, tokens: int, idempotency_key: str) -> None:
         if feature not in self.features:
