@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api import health, webhooks
 from api.console.errors import console_error
@@ -21,9 +21,17 @@ from api.ops import customers as ops_customers
 from api.ops import inbox as ops_inbox
 from api.ops import payouts as ops_payouts
 from api.ops import tasks as ops_tasks
+from api.problems import install_problem_details, problem_response
+from api.sandbox import checkout_page as sandbox_checkout
 from api.v1 import access as v1_access
 from api.v1 import affiliates as v1_affiliates
 from api.v1 import agencies as v1_agencies
+from api.v1 import customer_accounts as v1_customer_accounts
+from api.v1 import customer_checkout as v1_customer_checkout
+from api.v1 import customer_discounts as v1_customer_discounts
+from api.v1 import customer_invoices as v1_customer_invoices
+from api.v1 import customer_portal as v1_customer_portal
+from api.v1 import customer_subscription as v1_customer_subscription
 from api.v1 import processes as v1_processes
 from api.v1 import usage as v1_usage
 from api.v1 import wallet as v1_wallet
@@ -39,7 +47,7 @@ async def _moneta_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, MonetaError)
     if request.url.path.startswith("/console"):
         return console_error(request, exc)
-    return JSONResponse({"code": exc.code, "detail": exc.message}, status_code=exc.status_code)
+    return problem_response(request, exc.status_code, exc.code, exc.message)
 
 
 def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> FastAPI:
@@ -56,6 +64,7 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
     app.state.runtime = runtime
     app.state.webhook_counters = WebhookCounters()
     app.add_exception_handler(MonetaError, _moneta_error)
+    install_problem_details(app)
     app.include_router(health.router)
     app.include_router(webhooks.router)
     for ops in (ops_approvals, ops_tasks, ops_customers, ops_inbox, ops_analytics, ops_copilot):
@@ -68,6 +77,13 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
         app.include_router(partners.router)
     app.include_router(ops_payouts.router)
     app.include_router(v1_processes.router)
+    app.include_router(v1_customer_accounts.router)
+    app.include_router(v1_customer_checkout.router)
+    app.include_router(v1_customer_discounts.router)
+    app.include_router(v1_customer_invoices.router)
+    app.include_router(v1_customer_portal.router)
+    app.include_router(v1_customer_subscription.router)
+    app.include_router(sandbox_checkout.router)  # 404 unless on the offline sandbox
     install_branding(app, runtime)  # inside the metering middleware: it needs the key's owner
     install_api_metering(app, runtime)
     mount_console(app)

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
     console_session_hours: int = 12
+    # Customer API tokens (JWT HS256). No secret set: one is generated once and kept in
+    # <data_dir>/customer-jwt.key, so tokens survive restarts. Failed logins count per e-mail
+    # with the console's limits (login_max_failures within login_window_minutes).
+    customer_jwt_secret: str | None = Field(default=None, min_length=32)
+    customer_token_minutes: int = 60
+    # Where Stripe's hosted billing portal sends the customer back (POST /api/v1/portal/
+    # stripe-session may name another).
+    portal_return_url: str = "http://localhost:8000/portal"
 
     # Partners: commission rates in basis points (1,000 = 10%); attribution window in days.
     affiliate_commission_bps: int = 1_000
@@ -71,7 +79,9 @@ class Settings(BaseSettings):
     payout_fee_bps: int = 0
 
     grace_period_days: int = 7
-    entitlements_file: Path | None = None
+    # Dunning after a failed invoice payment: `day:action` steps counted from the first
+    # failure (remind, final_notice, restrict, cancel); see agents/dunning/schedule.py.
+    dunning_schedule: str = "0:remind,3:remind,5:remind,7:final_notice,10:restrict,14:cancel"
 
     # Metering: meters, overage prices and per-plan rate limits (YAML; None: the shipped
     # agents/metering/meters.yaml). API calls are counted in memory and written in bulk every
@@ -94,6 +104,18 @@ class Settings(BaseSettings):
     catalog_file: Path | None = Field(
         default=None, validation_alias=AliasChoices("MONETA_CATALOG", "catalog_file")
     )
+    # Coupons and promotion codes (YAML; None: the shipped agents/discounts/discounts.yaml)
+    # and taxes (YAML; None: the shipped agents/taxes/taxes.yaml), set by MONETA_DISCOUNTS
+    # and MONETA_TAXES.
+    discounts_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("MONETA_DISCOUNTS", "discounts_file")
+    )
+    tax_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("MONETA_TAXES", "tax_file")
+    )
+    # Where Stripe Checkout sends a customer back after a subscription checkout.
+    checkout_success_url: str = "http://localhost:8000/billing?checkout=success"
+    checkout_cancel_url: str = "http://localhost:8000/billing?checkout=canceled"
     # Access policy file (YAML); None: the shipped default (agents/access/default_policy.yaml).
     policy: Path | None = None
 
@@ -113,12 +135,19 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The API's address as browsers reach it (the offline sandbox's checkout page links to
+    # it); None: http://api_host:api_port.
+    public_url: str | None = None
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'moneta.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def effective_outbox_dir(self) -> Path:

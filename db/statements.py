@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result
@@ -13,15 +14,25 @@ from sqlalchemy.orm import Session
 def insert_ignore(session: Session, model: type[Any], values: dict[str, Any]) -> Any | None:
     """INSERT ... ON CONFLICT DO NOTHING; the new row's primary key, or None if it existed.
 
-    A Core insert on the table, not the ORM entity, whose bulk-insert path costs ~0.1 ms CPU
-    more per call; column defaults are Core's and apply either way. The explicit flush keeps
-    what the ORM statement did implicitly: objects added earlier are written first.
+    One prebuilt Core statement per table, the row passed as parameters: building the
+    statement per call (`.values(**row)`, its cache key) and the ORM's execute path cost three
+    times the CPU (0.55 against 0.17 ms per call, measured in the renewal burst, where billing
+    makes seven such inserts per event). Column defaults are Core's and apply either way; the
+    explicit flush keeps what the ORM statement did implicitly (earlier objects first).
     """
-    session.flush()
     table = model.__table__
-    stmt = _insert(session, table).values(**values).on_conflict_do_nothing()
-    pk = table.primary_key.columns[0]
-    return session.execute(stmt.returning(pk)).scalar_one_or_none()
+    unknown = values.keys() - table.c.keys()
+    if unknown:  # parameters, unlike .values(), would drop these silently
+        raise ValueError(f"{table.name} has no column(s) {sorted(unknown)}")
+    session.flush()
+    stmt = _insert_ignore_statement(table, session.get_bind().dialect.name)
+    return session.connection().execute(stmt, values).scalar_one_or_none()
+
+
+@cache
+def _insert_ignore_statement(table: Any, dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing().returning(table.primary_key.columns[0])
 
 
 def insert_ignore_many(

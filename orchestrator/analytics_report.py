@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from agents.analytics.movements import REVENUE_METRICS
 from db.models import MetricSnapshot
 
 ALL_PLANS = "*"
@@ -30,6 +31,7 @@ METRIC_COLUMNS = (
     "failed_payment_amount",
     "recovered_payments",
     "recovered_payment_amount",
+    *REVENUE_METRICS,
 )
 
 

@@ -9,15 +9,22 @@ from orchestrator.commands import (
     apikeys,
     approvals,
     catalog,
+    checkout,
     copilot,
+    discounts,
+    dunning,
+    invoices,
     ledger,
     operators,
     partners,
     payouts,
     policy,
     processes,
+    sandbox,
+    subscriptions,
     system,
     tasks,
+    taxes,
     usage,
     wallet,
 )
@@ -40,6 +47,13 @@ app.add_typer(apikeys.app, name="apikeys", help="Customers' API keys (shown once
 app.add_typer(wallet.app, name="wallet", help="AI-token wallets; grants are approval-gated.")
 app.add_typer(policy.app, name="policy", help="Validate and explain the access policy.")
 app.add_typer(catalog.app, name="catalog", help="Validate and show the product catalog.")
+app.add_typer(dunning.app, name="dunning", help="Dunning cases of unpaid invoices.")
+app.add_typer(invoices.app, name="invoices", help="Mirrored invoices and the estimate.")
+app.add_typer(checkout.app, name="checkout", help="Open Stripe Checkout for a catalog price.")
+app.add_typer(discounts.app, name="discounts", help="Coupons and promotion codes: check, sync.")
+app.add_typer(taxes.app, name="taxes", help="Tax rates, customers' tax profiles, quotes.")
+app.add_typer(subscriptions.app, name="subscriptions", help="Preview and change subscriptions.")
+app.add_typer(sandbox.app, name="sandbox", help="The offline Stripe sandbox: pay checkouts.")
 
 
 def main() -> None:

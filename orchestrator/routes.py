@@ -7,6 +7,7 @@ ROUTES: dict[str, str] = {
     "stripe.reconcile": "billing",
     "refund.start": "billing",
     "refund.resume": "billing",
+    "subscription.change": "billing",
     "approvals.expire": "billing",
     "provisioning.sync": "provisioning",
     "notification.send": "notification",
@@ -28,6 +29,11 @@ ROUTES: dict[str, str] = {
     "ledger.check": "ledger",
     "payout.start": "ledger",
     "payout.resume": "ledger",
+    "dunning.payment_failed": "dunning",
+    "dunning.invoice_closed": "dunning",
+    "dunning.subscription_ended": "dunning",
+    "dunning.advance": "dunning",
+    "dunning.step": "dunning",
     "noop": "noop",
 }
 
@@ -41,6 +47,7 @@ AGENT_HANDLERS: dict[str, str] = {
     "metering": "agents.metering.graph:handle",
     "partners": "agents.partners.graph:handle",
     "ledger": "agents.ledger_journal.agent:handle",
+    "dunning": "agents.dunning.graph:handle",
     "noop": "agents.noop:handle",
 }
 
@@ -53,6 +60,7 @@ AGENTS: tuple[str, ...] = (
     "metering",
     "partners",
     "ledger",
+    "dunning",
 )
 
 

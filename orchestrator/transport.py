@@ -50,11 +50,25 @@ class StreamTransport:
     def read(
         self, agents: list[str], consumer: str, *, count: int = 10, block_ms: int = 1000
     ) -> list[Message]:
-        """New messages for this consumer across the agents' streams."""
+        """New messages for this consumer across the agents' streams.
+
+        One pipelined, non-blocking XREADGROUP per stream first (one round trip for all); only
+        when every stream is empty does it wait, stream by stream (a blocking XREADGROUP
+        serves one group), returning as soon as one delivers. Blocking on each stream in turn
+        while others had work cost a busy multi-agent worker up to `block_ms` per read.
+        """
         for agent in agents:
             if agent not in self._groups_ready:
                 self.ensure_group(agent)
+        pipe = self.redis.pipeline(transaction=False)
+        for agent in agents:
+            pipe.xreadgroup(self.group(agent), consumer, {self.stream(agent): ">"}, count=count)
         messages: list[Message] = []
+        for agent, reply in zip(agents, pipe.execute(raise_on_error=False), strict=True):
+            messages.extend(self._messages(agent, reply))
+        if messages or block_ms <= 0:
+            return messages
+        wait_ms = max(1, block_ms // len(agents))
         for agent in agents:
             try:
                 reply = self.redis.xreadgroup(
@@ -62,16 +76,24 @@ class StreamTransport:
                     consumer,
                     {self.stream(agent): ">"},
                     count=count,
-                    block=block_ms if len(agents) == 1 else max(1, block_ms // len(agents)),
+                    block=wait_ms,
                 )
             except redis.ResponseError as exc:
-                if "NOGROUP" in str(exc):  # Redis was flushed or restarted: recreate
-                    self._groups_ready.discard(agent)
-                    self.ensure_group(agent)
-                    continue
-                raise
-            messages.extend(_parse(agent, reply))
-        return messages
+                reply = exc
+            if messages := self._messages(agent, reply):
+                return messages
+        return []
+
+    def _messages(self, agent: str, reply: Any) -> list[Message]:
+        """The messages of one XREADGROUP reply; a missing group (Redis flushed or restarted)
+        is recreated and yields none, any other error is raised."""
+        if isinstance(reply, redis.ResponseError):
+            if "NOGROUP" not in str(reply):
+                raise reply
+            self._groups_ready.discard(agent)
+            self.ensure_group(agent)
+            return []
+        return _parse(agent, reply)
 
     def autoclaim(
         self, agent: str, consumer: str, *, min_idle_ms: int, count: int = 50

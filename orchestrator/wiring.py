@@ -33,7 +33,9 @@ def build_stripe(settings: Settings) -> Any:
     if settings.sandbox_mode:
         from tools.stripe.sandbox import SandboxGateway
 
-        return SandboxGateway(settings.data_dir / "stripe-sandbox.db")
+        sandbox = SandboxGateway(settings.data_dir / "stripe-sandbox.db")
+        sandbox.checkout_page_base = settings.effective_public_url
+        return sandbox
     from tools.stripe.client import StripeClientGateway
 
     return StripeClientGateway(

@@ -88,6 +88,13 @@ SCHEDULED_TASKS: tuple[ScheduledTask, ...] = (
         misfire_grace_seconds=3600,
     ),
     ScheduledTask(
+        name="dunning_advance",
+        kind="dunning.advance",
+        trigger=CronTrigger(minute="*/15", timezone=UTC),
+        payload=no_payload,
+        misfire_grace_seconds=600,
+    ),
+    ScheduledTask(
         name="stripe_reconciliation",
         kind="stripe.reconcile",
         trigger=CronTrigger(hour=3, minute=30, timezone=UTC),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,8 +16,10 @@ from agents.analytics.metrics import (
     SubscriptionState,
     compute_day_metrics,
 )
+from agents.analytics.movements import empty_values
+from agents.analytics.revenue_day import day_revenue
 from core.clock import utcnow
-from db.models import MetricSnapshot, SubscriptionVersion
+from db.models import MetricSnapshot
 from db.repositories import analytics as repo
 from db.session import Database
 
@@ -29,31 +30,16 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _state(version: SubscriptionVersion) -> SubscriptionState:
-    return SubscriptionState(
-        customer_id=version.customer_id,
-        status=version.status,
-        plan=version.plan,
-        currency=version.currency,
-        unit_amount=version.unit_amount,
-        quantity=version.quantity,
-        interval=version.interval,
-        interval_count=version.interval_count,
-        percent_off=Decimal(version.discount_percent_off) if version.discount_percent_off else None,
-        amount_off=version.discount_amount_off,
-    )
-
-
 def subscription_days(session: Session, day: date) -> list[SubscriptionDay]:
     """Start and end state of each subscription that matters on `day`: paying at either end,
     or changed during the day. Subscriptions that ended before the day are not read."""
     start, end = day_bounds(day)
     at_start = {
-        v.stripe_subscription_id: _state(v)
+        v.stripe_subscription_id: SubscriptionState.from_row(v)
         for v in repo.latest_versions(session, start, statuses=PAYING)
     }
     at_end = {
-        v.stripe_subscription_id: _state(v)
+        v.stripe_subscription_id: SubscriptionState.from_row(v)
         for v in repo.latest_versions(session, end, statuses=PAYING, or_changed_since=start)
     }
     new = repo.first_seen_between(session, start, end)
@@ -68,10 +54,18 @@ def aggregate_day(session: Session, day: date) -> list[MetricSnapshot]:
     start, end = day_bounds(day)
     payments = [PaymentTotal(*row) for row in repo.payment_totals(session, start, end)]
     refunds = [RefundTotal(*row) for row in repo.refund_totals(session, start, end)]
-    metrics = compute_day_metrics(subscription_days(session, day), payments, refunds)
+    days = subscription_days(session, day)
+    revenue = day_revenue(session, days, start, end)
+    metrics = compute_day_metrics(days, payments, refunds, scopes=revenue.keys())
     now = utcnow()
     snapshots = [
-        MetricSnapshot(day=day, currency=m.currency, plan=m.plan, metrics=m.values, computed_at=now)
+        MetricSnapshot(
+            day=day,
+            currency=m.currency,
+            plan=m.plan,
+            metrics=m.values | revenue.get((m.currency, m.plan), empty_values()),
+            computed_at=now,
+        )
         for m in metrics
     ]
     return repo.replace_snapshots(session, day, snapshots)

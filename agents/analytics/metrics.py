@@ -14,6 +14,7 @@ Definitions:
   year / (12 n), week * 52 / (12 n), day * 365 / (12 n) for interval_count n; rounded to a
   minor unit per subscription, so plan figures always add up to the total.
 - mrr: sum of monthly amounts of subscriptions paying at the end of the day. arr = mrr * 12.
+  mrr_start: the same at the start of the day (the previous day's mrr).
 - active_subscriptions / active_customers: paying subscriptions / distinct customers with one,
   at the end of the day.
 - new_subscriptions: subscriptions whose first version falls on the day, except ones that never
@@ -32,6 +33,9 @@ Definitions:
   Payments and refunds count under the plan of the subscription their invoice belongs to;
   those without one count in the "*" total only.
 - A rate whose denominator is zero is "0.000000".
+
+The day's MRR movements (new, expansion, contraction, churn, reactivation) and trial outcomes
+are added to the same snapshot by `movements.py`.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 ALL_PLANS = "*"
 UNKNOWN_PLAN = "unknown"
@@ -71,6 +76,23 @@ class SubscriptionState:
     interval_count: int = 1
     percent_off: Decimal | None = None
     amount_off: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> SubscriptionState:
+        """From a `subscription_versions` row: the ORM object or a result row of its columns."""
+        percent = row.discount_percent_off
+        return cls(
+            customer_id=row.customer_id,
+            status=row.status,
+            plan=row.plan,
+            currency=row.currency,
+            unit_amount=row.unit_amount,
+            quantity=row.quantity,
+            interval=row.interval,
+            interval_count=row.interval_count,
+            percent_off=Decimal(percent) if percent else None,
+            amount_off=row.discount_amount_off,
+        )
 
 
 @dataclass(frozen=True)
@@ -127,19 +149,31 @@ class _Tally:
 
 
 def monthly_amount(state: SubscriptionState) -> int:
-    """What the subscription brings in per month, after discounts, in minor units."""
+    """What the subscription brings in per month, after discounts, in minor units.
+
+    Exact integer arithmetic (the percentage as a ratio of integers) with one half-even
+    rounding at the end: the same result as Decimal, several times faster, which matters
+    when a day reads every active subscription twice."""
     try:
         numerator, denominator = MONTHS_PER_INTERVAL[state.interval]
     except KeyError:
         raise ValueError(f"unknown billing interval {state.interval!r}") from None
-    amount = Decimal(state.unit_amount * state.quantity)
+    scale, amount = 1, state.unit_amount * state.quantity
     if state.percent_off:
-        amount -= amount * state.percent_off / 100
-    if state.amount_off:
-        amount -= state.amount_off
-    amount = max(amount, Decimal(0))
-    per_month = amount * numerator / (denominator * state.interval_count)
-    return int(per_month.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        percent, percent_scale = state.percent_off.as_integer_ratio()
+        scale = 100 * percent_scale
+        amount *= scale - percent
+    amount = max(amount - (state.amount_off or 0) * scale, 0)
+    return divide_half_even(amount * numerator, scale * denominator * state.interval_count)
+
+
+def divide_half_even(dividend: int, divisor: int) -> int:
+    """dividend / divisor rounded half to even, for a non-negative dividend."""
+    quotient, remainder = divmod(dividend, divisor)
+    twice = 2 * remainder
+    if twice > divisor or (twice == divisor and quotient % 2):
+        quotient += 1
+    return quotient
 
 
 def rate(numerator: int, denominator: int) -> str:
@@ -156,9 +190,13 @@ def compute_day_metrics(
     subscriptions: Iterable[SubscriptionDay],
     payments: Iterable[PaymentTotal] = (),
     refunds: Iterable[RefundTotal] = (),
+    scopes: Iterable[tuple[str, str]] = (),
 ) -> list[ScopeMetrics]:
-    """Metrics per (currency, plan) and per (currency, "*"), sorted, totals first."""
+    """Metrics per (currency, plan) and per (currency, "*"), sorted, totals first; `scopes`
+    are reported even when nothing else touches them."""
     tallies: defaultdict[tuple[str, str], _Tally] = defaultdict(_Tally)
+    for scope in scopes:
+        tallies.setdefault(scope, _Tally())
     for sub in subscriptions:
         _count_subscription(tallies, sub)
     for payment in payments:
@@ -218,6 +256,7 @@ def _values(t: _Tally) -> dict[str, int | str]:
     )
     return {
         "mrr": t.mrr,
+        "mrr_start": t.start_mrr,
         "arr": t.mrr * 12,
         "active_subscriptions": t.subscriptions,
         "active_customers": len(t.customers),

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from agents.analytics.metrics import ALL_PLANS
+from agents.analytics.movements import MOVEMENTS
 from core.money import format_money
 
 TOP_MOVERS = 3
@@ -55,6 +56,10 @@ def _headlines(currency: str, today: Metrics, before: Metrics | None) -> list[Re
             (),
         ),
     ]
+    moved = [k for k in MOVEMENTS if int(today.get(f"mrr_{k}") or 0)]
+    if moved:
+        parts = ", ".join(f"{k} {format_money(int(today[f'mrr_{k}']), currency)}" for k in moved)
+        lines.append(ReportLine("headline", f"MRR movements: {parts}.", ()))
     return lines
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.billing.checkout_links import link_reference_customer
 from agents.billing.followups import record_business_event, request_provisioning, send_welcome
 from agents.billing.mirror import Outcome, ensure_customer
 from agents.billing.partner_tasks import request_referral_attribution
@@ -70,6 +71,7 @@ def checkout_customer(
     """The session's customer (fetched if new, contact filled in); None for guest checkouts."""
     if not checkout.stripe_customer_id:
         return None
+    link_reference_customer(ctx.session, event_object(event), checkout.stripe_customer_id)
     customer_id = ensure_customer(ctx, checkout.stripe_customer_id, event["created"])
     fill_customer_contact(ctx.session, customer_id, email=checkout.email, name=checkout.name)
     return customer_id

@@ -12,6 +12,7 @@ from agents.billing.events import apply_stripe_event as apply_event
 from agents.billing.reconcile import reconcile_events
 from agents.billing.refunds import advance_refund
 from agents.context import AgentContext, TaskInfo
+from agents.subscriptions.apply import apply_subscription_change
 from agents.task_graph import context_of, run_task_graph
 
 
@@ -33,6 +34,10 @@ def run_refund(state: BillingState, config: RunnableConfig) -> BillingState:
     return {"result": advance_refund(context_of(config), state["kind"], state["payload"])}
 
 
+def change_subscription(state: BillingState, config: RunnableConfig) -> BillingState:
+    return {"result": apply_subscription_change(context_of(config), state["payload"])}
+
+
 def expire_approvals(state: BillingState, config: RunnableConfig) -> BillingState:
     return {"result": expire_due_approvals(context_of(config), state["payload"])}
 
@@ -42,6 +47,7 @@ NODE_FOR_KIND = {
     "stripe.reconcile": "reconcile_with_stripe",
     "refund.start": "run_refund",
     "refund.resume": "run_refund",
+    "subscription.change": "change_subscription",
     "approvals.expire": "expire_approvals",
 }
 
@@ -56,6 +62,7 @@ def build_graph() -> Any:
     graph.add_node("reconcile_with_stripe", reconcile_with_stripe)
     graph.add_node("run_refund", run_refund)
     graph.add_node("expire_approvals", expire_approvals)
+    graph.add_node("change_subscription", change_subscription)
     graph.add_conditional_edges(START, _route, list(NODE_FOR_KIND.values()))
     for node in set(NODE_FOR_KIND.values()):
         graph.add_edge(node, END)

@@ -17,6 +17,7 @@ from agents.billing.checkout_events import (
     apply_checkout_completed,
 )
 from agents.billing.customer_events import apply_customer_changed, apply_customer_deleted
+from agents.billing.invoice_close_events import apply_invoice_closed
 from agents.billing.invoice_events import (
     apply_invoice_paid,
     apply_invoice_payment_action_required,
@@ -27,19 +28,21 @@ from agents.billing.subscription_events import (
     apply_subscription_changed,
     apply_subscription_trial_will_end,
 )
+from agents.billing.trial_events import apply_subscription_created
 from agents.context import AgentContext
+from agents.discounts.stripe_events import then_record_redemptions
 
 EventHandler = Callable[[AgentContext, dict[str, Any]], Outcome]
 
 HANDLERS: dict[str, EventHandler] = {
-    "checkout.session.completed": apply_checkout_completed,
+    "checkout.session.completed": then_record_redemptions(apply_checkout_completed),
     "checkout.session.async_payment_succeeded": apply_checkout_async_payment_succeeded,
     "checkout.session.async_payment_failed": apply_checkout_async_payment_failed,
     "customer.created": apply_customer_changed,
     "customer.updated": apply_customer_changed,
     "customer.deleted": apply_customer_deleted,
-    "customer.subscription.created": apply_subscription_changed,
-    "customer.subscription.updated": apply_subscription_changed,
+    "customer.subscription.created": then_record_redemptions(apply_subscription_created),
+    "customer.subscription.updated": then_record_redemptions(apply_subscription_changed),
     "customer.subscription.deleted": apply_subscription_changed,
     "customer.subscription.paused": apply_subscription_changed,
     "customer.subscription.resumed": apply_subscription_changed,
@@ -49,6 +52,8 @@ HANDLERS: dict[str, EventHandler] = {
     "invoice.payment_succeeded": apply_invoice_paid,
     "invoice.payment_failed": apply_invoice_payment_failed,
     "invoice.payment_action_required": apply_invoice_payment_action_required,
+    "invoice.voided": apply_invoice_closed,
+    "invoice.marked_uncollectible": apply_invoice_closed,
     "charge.refunded": apply_charge_refunded,
     "refund.updated": apply_refund_updated,
     "charge.dispute.created": apply_dispute_created,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.billing.followups import record_business_event
+from agents.billing.invoice_lines import replace_invoice_lines
 from agents.billing.mirror import (
     Outcome,
     ensure_customer,
@@ -24,12 +25,14 @@ from agents.billing.stripe_objects import (
     PaymentRef,
     event_object,
     event_time,
+    expandable_id,
     invoice_payment_refs,
     invoice_payments_left_out,
     read_invoice,
     read_invoice_payments,
 )
 from agents.context import AgentContext
+from agents.dunning.requests import report_invoice_closed, report_payment_failed
 from agents.ledger_journal.stripe_postings import post_payment
 from agents.notification.requests import notify
 from db.repositories.billing import TieRule, Upserted, upsert_invoice, upsert_payment
@@ -59,6 +62,8 @@ def mirror_invoice(ctx: AgentContext, event: dict[str, Any]) -> MirroredInvoice:
         )
 
     written, applied = write_settling_ties(ctx, "invoice", event_object(event), write)
+    if written.applied:
+        replace_invoice_lines(ctx, applied, created)
     return MirroredInvoice(written, applied, read_invoice(applied), customer_id)
 
 
@@ -103,6 +108,14 @@ def apply_invoice_paid(ctx: AgentContext, event: dict[str, Any]) -> Outcome:
     mirror_invoice_payments(ctx, event, mirrored)
     request_commissions(ctx, event, mirrored.invoice, mirrored.customer_id)
     invoice = mirrored.snapshot
+    report_invoice_closed(
+        ctx,
+        event,
+        stripe_invoice_id=invoice.stripe_invoice_id,
+        outcome="paid",
+        at=invoice.paid_at or event_time(event),
+        amount_paid=invoice.amount_paid,
+    )
     if invoice.amount_paid <= 0:
         return "applied"
     if mirrored.written.before_value("status") != "paid":
@@ -143,6 +156,13 @@ def apply_invoice_payment_failed(ctx: AgentContext, event: dict[str, Any]) -> Ou
         amount=invoice.amount_due,
         currency=invoice.currency,
         data=invoice_facts(invoice),
+    )
+    report_payment_failed(
+        ctx,
+        event,
+        stripe_invoice_id=invoice.stripe_invoice_id,
+        failed_at=event_time(event),
+        payment_intent=expandable_id(event_object(event).get("payment_intent")),
     )
     if mirrored.written.applied:
         notify(

@@ -229,6 +229,10 @@ class InvoiceSnapshot:
     period_start: datetime | None
     period_end: datetime | None
     paid_at: datetime | None
+    subtotal: int | None = None
+    total_discount: int | None = None
+    tax: int | None = None
+    total: int | None = None
 
     def columns(self) -> dict[str, Any]:
         values = asdict(self)
@@ -260,7 +264,33 @@ def read_invoice(obj: dict[str, Any]) -> InvoiceSnapshot:
         period_start=timestamp(obj.get("period_start")),
         period_end=timestamp(obj.get("period_end")),
         paid_at=timestamp(_sub(obj, "status_transitions", "paid_at")),
+        **invoice_totals(obj),
     )
+
+
+def sum_of_amounts(entries: Any) -> int | None:
+    """The sum of `amount` over a list of Stripe amount entries; None when it is no list."""
+    if not isinstance(entries, list):
+        return None
+    return sum(int(e.get("amount") or 0) for e in entries if isinstance(e, dict))
+
+
+def invoice_totals(obj: dict[str, Any]) -> dict[str, int | None]:
+    """Subtotal, discounts, tax and total: endive lists (`total_taxes`) or legacy `tax`."""
+    tax = sum_of_amounts(obj.get("total_taxes"))
+    if tax is None:
+        tax = (
+            obj["tax"]
+            if isinstance(obj.get("tax"), int)
+            else sum_of_amounts(obj.get("total_tax_amounts"))
+        )
+    subtotal, total = obj.get("subtotal"), obj.get("total")
+    return {
+        "subtotal": int(subtotal) if isinstance(subtotal, int) else None,
+        "total_discount": sum_of_amounts(obj.get("total_discount_amounts")),
+        "tax": tax,
+        "total": int(total) if isinstance(total, int) else None,
+    }
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from agents.billing.stripe_objects import (
     version_columns,
 )
 from agents.context import AgentContext
+from agents.dunning.requests import report_subscription_ended
 from agents.notification.requests import notify
 from db.repositories.billing import (
     TieRule,
@@ -140,4 +141,7 @@ def announce_transition(
             customer_id=mirrored.customer_id,
             to=None,
             context={"plan": snapshot.plan, "ends_at": ended_at},
+        )
+        report_subscription_ended(
+            ctx, event, stripe_subscription_id=snapshot.stripe_subscription_id, at=ended_at
         )

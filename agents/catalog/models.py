@@ -50,6 +50,8 @@ class RecurringPrice(_PriceBase):
     revenue_model: Literal["recurring"]
     unit_amount: MinorUnits
     interval: Interval
+    # Free days a first subscription starts with (one trial per customer); none by default.
+    trial_days: Annotated[int, Field(ge=1, le=730)] | None = None
 
 
 class PerUnitPrice(_UsagePrice):
@@ -118,6 +120,10 @@ class Product(_Strict):
     type: ProductType
     lifecycle: Lifecycle = "active"
     contact_sales: bool = False
+    # The plan every customer holds without a paying subscription: features and limits, no price.
+    free_plan: bool = False
+    # Stripe's product tax code (`txcd_...`); must be one of the tax file's `tax_codes`.
+    tax_code: Annotated[str, Field(pattern=r"^txcd_\d{8}$")] | None = None
     features: dict[str, bool] = Field(default_factory=dict)
     limits: dict[str, Annotated[int, Field(ge=0)] | None] = Field(default_factory=dict)
     prices: tuple[Price, ...] = ()

@@ -1,4 +1,4 @@
-"""Checks that span fields: unique keys, tier order, contact-sales products without prices."""
+"""Checks that span fields: unique keys, tier order, unpriced plans, one free plan."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def check_catalog(
     products: Sequence[tuple[FieldPath, Product]], prices: Sequence[tuple[FieldPath, Price]]
 ) -> list[Problem]:
     """Every cross-field problem among the products and prices that are valid on their own."""
-    problems = _duplicate_keys(products) + _duplicate_keys(prices)
+    problems = _duplicate_keys(products) + _duplicate_keys(prices) + _plan_problems(products)
     for path, product in products:
         problems += _pricing_problems(path, product)
     for path, price in prices:
@@ -34,11 +34,27 @@ def _duplicate_keys(items: Sequence[tuple[FieldPath, Product | Price]]) -> list[
 
 
 def _pricing_problems(path: FieldPath, product: Product) -> list[Problem]:
-    if product.contact_sales and product.prices:
-        return [Problem((*path, "prices"), "a contact-sales product has no public price")]
-    if not product.contact_sales and not product.prices:
+    unpriced = product.contact_sales or product.free_plan
+    if unpriced and product.prices:
+        return [Problem((*path, "prices"), "a contact-sales or free plan has no public price")]
+    if not unpriced and not product.prices:
         return [Problem(path, "needs at least one price, or contact_sales: true")]
     return []
+
+
+def _plan_problems(products: Sequence[tuple[FieldPath, Product]]) -> list[Problem]:
+    """One free plan at most; a plan names each feature once, as a switch or as a limit."""
+    free = [path for path, product in products if product.free_plan]
+    problems = [
+        Problem((*path, "free_plan"), "only one product may be the free plan") for path in free[1:]
+    ]
+    for path, product in products:
+        problems += [
+            Problem((*path, "limits", feature), "also listed under features")
+            for feature in product.limits
+            if feature in product.features
+        ]
+    return problems
 
 
 def _tier_problems(

@@ -33,7 +33,7 @@ def raise_usage_alerts(ctx: AgentContext, _payload: dict[str, Any]) -> dict[str,
     now = utcnow()
     period = period_of(now)
     meters = load_meters(ctx.settings.meters_file)
-    plans = load_catalog(ctx.settings.entitlements_file)
+    plans = load_catalog(ctx.settings.catalog_file)
     fired = 0
     for meter in meters.meters.values():
         totals = usage_totals(

@@ -60,7 +60,7 @@ def close_period(ctx: AgentContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _close_meter(ctx: AgentContext, meter: Meter, price: OveragePrice, period: Period) -> int:
-    plans = load_catalog(ctx.settings.entitlements_file)
+    plans = load_catalog(ctx.settings.catalog_file)
     totals = usage_totals(
         ctx.session,
         metric=meter.metric,

@@ -10,6 +10,7 @@ TEMPLATE_AUDIENCE: dict[str, Audience] = {
     "welcome": "customer",
     "receipt": "customer",
     "payment_failed": "customer",
+    "dunning_reminder": "customer",
     "action_required": "customer",
     "trial_ending": "customer",
     "subscription_canceled": "customer",
@@ -26,6 +27,9 @@ REQUIRED_FACTS: dict[str, frozenset[str]] = {
     "welcome": frozenset({"name"}),
     "receipt": frozenset({"amount", "currency", "invoice_number", "hosted_invoice_url"}),
     "payment_failed": frozenset({"amount", "currency", "hosted_invoice_url"}),
+    "dunning_reminder": frozenset(
+        {"amount", "currency", "hosted_invoice_url", "final", "days_overdue"}
+    ),
     "action_required": frozenset({"hosted_invoice_url"}),
     "trial_ending": frozenset({"trial_end", "plan"}),
     "subscription_canceled": frozenset({"plan", "ends_at"}),

@@ -60,7 +60,7 @@ def decide_entitlements(state: ProvisioningState, config: RunnableConfig) -> Pro
     settings = _ctx(config).settings
     desired = desired_entitlements(
         state["subscriptions"],
-        load_catalog(settings.entitlements_file),
+        load_catalog(settings.catalog_file),
         timedelta(days=settings.grace_period_days),
         state["now"],
     )

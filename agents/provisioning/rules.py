@@ -52,6 +52,7 @@ ACCESS_BY_STATUS: dict[str, tuple[Access, str | None]] = {
     "paused": (Access.REVOKE, "paused"),
 }
 UNKNOWN_STATUS_REASON = "unknown_status"
+DUNNING_RESTRICTED_REASON = "dunning_restricted"
 GRACE_EXPIRED_REASON = "grace_expired"
 
 # A reversed payment revokes access whatever the subscription status says.
@@ -65,6 +66,7 @@ REASON_PRIORITY: tuple[str, ...] = (
     "dispute_lost",
     "refunded",
     GRACE_EXPIRED_REASON,
+    DUNNING_RESTRICTED_REASON,
     "unpaid",
     "canceled",
     "paused",
@@ -107,6 +109,7 @@ class SubscriptionFacts:
     plan: str | None
     past_due_since: datetime | None = None
     reversal: Reversal = Reversal.NONE
+    restricted: bool = False  # dunning restricted it: the invoice stays unpaid past the reminders
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,8 @@ def access_of(
     """(access, revocation reason, grace end) of one subscription at `now`."""
     if sub.reversal is not Reversal.NONE:
         return Access.REVOKE, REVOCATION_BY_REVERSAL[sub.reversal], None
+    if sub.restricted:
+        return Access.REVOKE, DUNNING_RESTRICTED_REASON, None
     access, reason = ACCESS_BY_STATUS.get(sub.status, (Access.REVOKE, UNKNOWN_STATUS_REASON))
     if access is not Access.GRACE:
         return access, reason, None

@@ -20,6 +20,7 @@ from agents.provisioning.rules import (
 from db.audit import record_audit
 from db.models import Entitlement, Subscription
 from db.repositories import entitlements as repo
+from db.repositories.dunning import restricted_subscriptions
 
 ACTOR = "agent:provisioning"
 SYNC_TASK = "provisioning.sync"
@@ -31,6 +32,7 @@ def subscription_facts(session: Session, customer_id: int) -> list[SubscriptionF
     ids = [s.stripe_subscription_id for s in subscriptions]
     since = repo.past_due_since(session, ids)
     money = repo.latest_paid_invoice_money(session, ids)
+    restricted = restricted_subscriptions(session, customer_id)
     facts = []
     for sub in subscriptions:
         paid = money.get(sub.stripe_subscription_id)
@@ -46,6 +48,7 @@ def subscription_facts(session: Session, customer_id: int) -> list[SubscriptionF
                 plan=sub.plan,
                 past_due_since=_past_due_start(sub, since),
                 reversal=reversal,
+                restricted=sub.stripe_subscription_id in restricted,
             )
         )
     return facts

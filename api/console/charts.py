@@ -100,3 +100,31 @@ def bar_chart(bars: Sequence[tuple[str, int]], label: Label) -> Markup:
         xs.append(x + slot * 0.35)
     body += _x_labels([name for name, _ in bars], xs)
     return _frame(body, low, high, label)
+
+
+def stacked_bar_chart(
+    bars: Sequence[tuple[str, Sequence[tuple[int, str]]]], label: Label
+) -> Markup:
+    """One stack per label: positive parts stack up from zero, negative parts down; each part
+    is (value, colour)."""
+    if not bars:
+        return Markup('<p class="muted">Nothing to show in this range.</p>')
+    ups = [sum(v for v, _ in parts if v > 0) for _, parts in bars]
+    downs = [sum(v for v, _ in parts if v < 0) for _, parts in bars]
+    low, high = _scale([*ups, *downs])
+    slot = (WIDTH - PAD_L - PAD_R) / len(bars)
+    body, xs = [], []
+    for i, (_, parts) in enumerate(bars):
+        x = PAD_L + slot * i + slot * 0.15
+        up = down = 0
+        for value, colour in parts:
+            base = up if value > 0 else down
+            top, bottom = sorted((_y(base, low, high), _y(base + value, low, high)))
+            body.append(
+                f'<rect x="{x:.1f}" y="{top:.1f}" width="{slot * 0.7:.1f}" '
+                f'height="{bottom - top:.1f}" fill="{colour}"/>'
+            )
+            up, down = (up + value, down) if value > 0 else (up, down + value)
+        xs.append(x + slot * 0.35)
+    body += _x_labels([name for name, _ in bars], xs)
+    return _frame(body, low, high, label)

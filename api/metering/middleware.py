@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.metering.admission import Admission, ApiAdmission
 from api.metering.call_buffer import ApiCallRecorder
+from api.problems import MEDIA_TYPE, problem_body
 from orchestrator.access.api_keys import looks_like_api_key
 
 SKIPPED_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
@@ -54,12 +55,12 @@ class ApiUsageMiddleware:
             return
         admission = await run_in_threadpool(self.admission.admit, secret)
         if admission.owner is None or admission.decision is None:
-            await _refuse(send, 401, "unauthorized", "unknown or revoked API key", {})
+            await _refuse(send, scope, 401, "unauthorized", "unknown or revoked API key", {})
             return
         headers = admission.decision.headers()
         if not admission.decision.admitted:
             detail = f"rate limit reached; retry in {headers['Retry-After']}s"
-            await _refuse(send, 429, "rate_limited", detail, headers)
+            await _refuse(send, scope, 429, "rate_limited", detail, headers)
             return
         scope.setdefault("state", {})[OWNER_STATE] = admission.owner
         await self._call_and_count(scope, receive, send, admission)
@@ -112,9 +113,11 @@ def _api_key(scope: Scope) -> str | None:
     return None
 
 
-async def _refuse(send: Send, status: int, code: str, detail: str, headers: dict[str, str]) -> None:
-    body = json.dumps({"code": code, "detail": detail}).encode()
-    raw: list[Any] = [(b"content-type", b"application/json")]
+async def _refuse(
+    send: Send, scope: Scope, status: int, code: str, detail: str, headers: dict[str, str]
+) -> None:
+    body = json.dumps(problem_body(scope["path"], status, code, detail)).encode()
+    raw: list[Any] = [(b"content-type", MEDIA_TYPE.encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     raw.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw})

@@ -1,4 +1,5 @@
-"""/ops analytics: daily metric snapshots over a date range, as JSON or CSV."""
+"""/ops analytics: daily metric snapshots over a date range, as JSON or CSV, and the revenue
+report of the range (MRR movements, trial conversion, ARPU, LTV, forecast, cohorts)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 
+from agents.analytics.metrics import ALL_PLANS
+from agents.analytics.revenue import revenue_report
+from agents.analytics.revenue_report import PERIODS
 from api.auth.dependencies import require_role
 from api.dependencies import RuntimeDep
 from core.clock import utcnow
 from core.errors import InvalidInput
-from db.repositories.metric_history import snapshots_between
+from db.repositories.metric_history import snapshot_currencies, snapshots_between
 from orchestrator.access.roles import VIEWER
 from orchestrator.analytics_report import report_rows, to_csv
 
@@ -65,3 +69,24 @@ def metrics_csv(
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="moneta-metrics.csv"'},
     )
+
+
+@router.get("/analytics/revenue")
+def revenue(
+    runtime: RuntimeDep,
+    start: date | None = None,
+    end: date | None = None,
+    currency: str | None = None,
+    plan: str = ALL_PLANS,
+    by: str = "month",
+) -> dict[str, Any]:
+    """Revenue report of the range for one currency (default: the first with snapshots);
+    money in minor units, rates as 6-place decimal strings, `null` with a reason when a
+    figure cannot be computed."""
+    first, last = date_range(start, end)
+    if by not in PERIODS:
+        raise InvalidInput(f"by must be one of {', '.join(PERIODS)}", code="bad_period")
+    with runtime.database.transaction() as session:
+        currencies = snapshot_currencies(session)
+        chosen = currency or (currencies[0] if currencies else "usd")
+        return revenue_report(session, first, last, currency=chosen, plan=plan, by=by)

@@ -87,7 +87,7 @@ def check_usage(
         result = check(
             session,
             load_meters(settings.meters_file),
-            load_catalog(settings.entitlements_file),
+            load_catalog(settings.catalog_file),
             customer_id=customer_id,
             metric=metric,
             quantity=amount,
@@ -116,7 +116,7 @@ def show_usage(
         rows = usage_summary(
             session,
             load_meters(settings.meters_file),
-            load_catalog(settings.entitlements_file),
+            load_catalog(settings.catalog_file),
             customer_id=customer_id,
             period=chosen,
             now=now,

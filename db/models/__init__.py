@@ -13,9 +13,12 @@ from db.models.billing import (
     SubscriptionVersion,
 )
 from db.models.catalog import Price, Product
+from db.models.customer_accounts import CustomerAccount
 from db.models.customers import Customer
+from db.models.discounts import DiscountRedemption, DiscountRedemptionCount, StripeConfigObject
 from db.models.entitlements import Entitlement, EntitlementStatus
 from db.models.inbox import StripeEvent
+from db.models.invoicing import DunningCase, DunningStatus, InvoiceLine
 from db.models.ledger import AuditEntry, ExternalCall, ExternalCallStatus
 from db.models.ledger_journal import JournalEntry, JournalPosting
 from db.models.llm import LlmCall, Narrative
@@ -32,7 +35,10 @@ from db.models.partners import (
     WhiteLabelBrand,
 )
 from db.models.processes import MonetizedProcess, Payee, Payout, ProcessUsage
+from db.models.subscription_changes import ChangeStatus, SubscriptionChange
 from db.models.tasks import Task, TaskStatus
+from db.models.taxes import CustomerTaxProfile
+from db.models.trials import CustomerTrial
 from db.models.wallets import (
     WalletAccount,
     WalletDebit,
@@ -52,13 +58,22 @@ __all__ = [
     "ApprovalDecision",
     "ApprovalStatus",
     "AuditEntry",
+    "ChangeStatus",
     "Customer",
+    "CustomerAccount",
+    "CustomerTaxProfile",
+    "CustomerTrial",
+    "DiscountRedemption",
+    "DiscountRedemptionCount",
     "Dispute",
+    "DunningCase",
+    "DunningStatus",
     "Entitlement",
     "EntitlementStatus",
     "ExternalCall",
     "ExternalCallStatus",
     "Invoice",
+    "InvoiceLine",
     "JournalEntry",
     "JournalPosting",
     "LlmCall",
@@ -81,8 +96,10 @@ __all__ = [
     "Referral",
     "ReferralClick",
     "Refund",
+    "StripeConfigObject",
     "StripeEvent",
     "Subscription",
+    "SubscriptionChange",
     "SubscriptionVersion",
     "Task",
     "TaskStatus",

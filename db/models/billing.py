@@ -80,6 +80,11 @@ class Invoice(Base):
     hosted_invoice_url: Mapped[str | None] = mapped_column(String(2048))
     billing_reason: Mapped[str | None] = mapped_column(String(64))
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Totals as Stripe computed them (None on invoices mirrored before they were kept).
+    subtotal: Mapped[int | None] = mapped_column(BigInteger)
+    total_discount: Mapped[int | None] = mapped_column(BigInteger)
+    tax: Mapped[int | None] = mapped_column(BigInteger)
+    total: Mapped[int | None] = mapped_column(BigInteger)
     period_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,18 +1,25 @@
-"""`moneta analytics daily|backfill`: the daily metric snapshots for operators."""
+"""`moneta analytics daily|backfill|report`: the daily metric snapshots for operators."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from agents.analytics.daily import backfill, daily_report
+from agents.analytics.metrics import ALL_PLANS
+from agents.analytics.movements import REVENUE_METRICS, REVENUE_MONEY
+from agents.analytics.revenue import revenue_report
 from core.clock import utcnow
 from core.money import format_money as money
+from db.repositories.metric_history import snapshot_currencies
 from db.session import Database
 from orchestrator.commands.common import cli_settings
 from orchestrator.commands.output import emit_json, emit_table, fail
+from orchestrator.revenue_chart import render_revenue_chart
+from orchestrator.revenue_text import PERIOD_COLUMNS, cohort_rows, period_rows, summary_lines
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -24,6 +31,7 @@ MONEY_METRICS = (
     "refunds",
     "net_revenue",
     "failed_payment_amount",
+    *REVENUE_MONEY,
 )
 METRIC_ORDER = (
     "mrr",
@@ -40,6 +48,7 @@ METRIC_ORDER = (
     "net_revenue",
     "failed_payments",
     "failed_payment_amount",
+    *REVENUE_METRICS,
 )
 
 
@@ -111,3 +120,63 @@ def backfill_command(
     finally:
         database.dispose()
     typer.echo(f"rebuilt {done} day(s) from {first} to {last}")
+
+
+@app.command("report")
+def report_command(
+    start: str = typer.Option(..., "--from", help="First UTC day, YYYY-MM-DD"),
+    end: str = typer.Option(..., "--to", help="Last UTC day (inclusive), YYYY-MM-DD"),
+    currency: str | None = typer.Option(None, "--currency", help="Default: every currency"),
+    plan: str = typer.Option(ALL_PLANS, "--plan", help="One plan's figures (default: all)"),
+    by: str = typer.Option("month", "--by", help="Table rows per day or month"),
+    chart: Annotated[Path | None, typer.Option("--chart", help="Write a PNG chart here")] = None,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """MRR movements per period, trial conversion, ARPU, LTV, forecast and cohorts, read
+    from the daily snapshots (build them first with `backfill`)."""
+    first, last = _parse_day(start, "--from"), _parse_day(end, "--to")
+    if last < first:
+        fail(f"--to ({last}) is before --from ({first})")
+    if by not in ("day", "month"):
+        fail(f"--by must be day or month, got {by!r}")
+    database = _database()
+    try:
+        with database.transaction() as session:
+            currencies = [currency.lower()] if currency else snapshot_currencies(session)
+            if chart is not None and len(currencies) > 1:
+                fail("--chart draws one currency: pass --currency")
+            reports = [
+                revenue_report(session, first, last, currency=c, plan=plan, by=by)
+                for c in currencies
+            ]
+    finally:
+        database.dispose()
+    if chart is not None and reports:
+        chart.write_bytes(render_revenue_chart(reports[0]))
+    if as_json:
+        emit_json(reports)
+        return
+    if not reports:
+        typer.echo("(no snapshots: run `moneta analytics backfill` first)")
+    for report in reports:
+        _emit_revenue(report)
+    if chart is not None:
+        typer.echo(f"chart written to {chart}")
+
+
+def _emit_revenue(report: dict[str, Any]) -> None:
+    scope = "all plans" if report["plan"] == ALL_PLANS else f"plan {report['plan']}"
+    typer.echo(
+        f"[{report['currency'].upper()}] {report['start']} to {report['end']}, {scope}, "
+        f"by {report['by']} ({report['days']} day(s) with snapshots)"
+    )
+    emit_table(period_rows(report), PERIOD_COLUMNS, as_json=False)
+    typer.echo("")
+    for line in summary_lines(report):
+        typer.echo(line)
+    if report["cohorts"]:
+        typer.echo("")
+        typer.echo("Cohort retention (share of a signup month's customers paying N months later)")
+        rows, columns = cohort_rows(report)
+        emit_table(rows, columns, as_json=False)
+    typer.echo("")

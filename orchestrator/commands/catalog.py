@@ -1,24 +1,23 @@
-"""`moneta catalog validate|show`: check the catalog file; list its products and prices."""
+"""`moneta catalog validate|show|sync`: check the catalog file, list it, put it on Stripe."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from agents.catalog.loader import CatalogError, load_catalog
-from agents.catalog.models import (
-    Catalog,
-    PackagePrice,
-    PerUnitPrice,
-    Price,
-    TieredGraduatedPrice,
-    TieredVolumePrice,
-)
-from core.money import format_money
+from agents.catalog.models import Catalog, Price
+from agents.catalog.offers import headline
+from agents.catalog.sync import plan_catalog_sync, sync_catalog
+from agents.catalog.sync_plan import Step
+from db.session import Database
 from orchestrator.commands.common import cli_settings
-from orchestrator.commands.output import emit_json, emit_table
+from orchestrator.commands.output import emit_json, emit_table, fail
+from orchestrator.wiring import build_stripe
+from tools.stripe.gateway import StripeGatewayError
 
 app = typer.Typer(no_args_is_help=True)
 FileOption = Annotated[
@@ -67,23 +66,56 @@ def show_command(path: FileOption = None, as_json: bool = typer.Option(False, "-
     emit_table(rows, columns, as_json=False)
 
 
+@app.command("sync")
+def sync_command(
+    path: FileOption = None,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan; write nothing"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Create or update the catalog's Stripe products and prices; archive what changed or left.
+
+    Idempotent: a second run with an unchanged file reports everything unchanged.
+    """
+    catalog = _catalog(path)
+    settings = cli_settings()
+    database = Database(settings.effective_database_url)
+    try:
+        if dry_run:
+            steps, target = plan_catalog_sync(database, catalog), "dry run, nothing written"
+        else:
+            gateway = build_stripe(settings)
+            steps, target = sync_catalog(database, gateway, catalog).steps, gateway.label
+    except StripeGatewayError as error:
+        fail(f"{error}; run the sync again to carry on")
+    finally:
+        database.dispose()
+    columns = ("kind", "key", "product", "outcome", "stripe_id", "note")
+    emit_table([_step_row(step) for step in steps], columns, as_json=as_json)
+    if not as_json:
+        outcomes = Counter(step.outcome for step in steps)
+        typer.echo(f"{target}: " + ", ".join(f"{n} {o}" for o, n in outcomes.items()))
+    if failed := [step for step in steps if step.outcome == "failed"]:
+        fail(f"{len(failed)} Stripe write(s) refused; see the notes above")
+
+
+def _step_row(step: Step) -> dict[str, Any]:
+    return {
+        "kind": step.kind,
+        "key": step.key,
+        "product": step.product_key,
+        "outcome": step.outcome,
+        "stripe_id": step.stripe_id,
+        "note": step.note,
+    }
+
+
 def _price_row(product_key: str, price: Price, offered: bool) -> dict[str, Any]:
     return {
         "product": product_key,
         "price": price.key,
         "model": price.revenue_model,
-        "amount": _amount(price),
+        "amount": headline(price),
         "interval": getattr(price, "interval", None),
         "lifecycle": price.lifecycle,
         "offered": offered,
     }
-
-
-def _amount(price: Price) -> str:
-    """The headline amount: money for whole minor units, minor units for fractional ones."""
-    if isinstance(price, TieredGraduatedPrice | TieredVolumePrice):
-        return f"{len(price.tiers)} tiers"
-    if isinstance(price, PerUnitPrice):
-        return f"{price.unit_amount} minor units {price.currency.upper()} each"
-    money = format_money(price.unit_amount, price.currency)
-    return f"{money} per {price.package_size}" if isinstance(price, PackagePrice) else money

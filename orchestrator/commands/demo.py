@@ -3,7 +3,6 @@ agents did, ending with a refund that an approval turns into exactly one refund.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import date
@@ -11,7 +10,6 @@ from functools import partial
 from typing import Any
 
 import httpx
-import stripe
 import typer
 from sqlalchemy import func, select
 
@@ -38,6 +36,7 @@ from orchestrator.commands.common import cli_runtime
 from orchestrator.commands.output import fail
 from orchestrator.demo_journey import Journey, build_journey
 from orchestrator.outbox import submit
+from orchestrator.sandbox_webhooks import WebhookRefused, post_event
 from orchestrator.wiring import Runtime
 
 REFUND_AMOUNT = 1_500
@@ -95,16 +94,11 @@ def _require_api(base: str) -> None:
 
 
 def _post_event(base: str, event: dict[str, Any], secret: str) -> None:
-    body = json.dumps(event, separators=(",", ":"))
-    header = stripe.WebhookSignature.generate_signature_header(body, secret)
-    reply = httpx.post(
-        f"{base}/webhooks/stripe",
-        content=body,
-        timeout=10,
-        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-    )
-    if reply.status_code != 200:
-        fail(f"webhook {event['type']} refused: {reply.status_code} {reply.text}")
+    try:
+        with httpx.Client(timeout=10) as client:
+            post_event(client, f"{base}/webhooks/stripe", event, secret)
+    except WebhookRefused as error:
+        fail(f"webhook {error}")
 
 
 def _await(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -15,6 +15,7 @@ from db.migrate import upgrade
 from orchestrator.commands.common import cli_runtime, cli_settings, configure_logging
 from orchestrator.commands.output import fail
 from orchestrator.routes import AGENTS, ROUTES
+from orchestrator.sandbox_setup import REAL_STRIPE_HINT, sync_offline_stripe
 
 db_app = typer.Typer(no_args_is_help=True)
 
@@ -100,17 +101,20 @@ def up(
         reset_settings()
     host = host or settings.api_host
     port = port or settings.api_port
+    # Children read the address from settings too (the sandbox's checkout links point at it).
+    env.update(MONETA_API_HOST=host, MONETA_API_PORT=str(port))
+    billing = sync_offline_stripe(settings) if settings.sandbox_mode else REAL_STRIPE_HINT
     exe = [sys.executable, "-m", "orchestrator.cli"]
     commands = [[*exe, "api", "--host", host, "--port", str(port)], [*exe, "scheduler"]]
     commands += [[*exe, "worker", "--concurrency", str(concurrency)] for _ in range(workers)]
     children = [subprocess.Popen(cmd, env=env) for cmd in commands]
-    _banner(host, port)
+    _banner(host, port, billing)
     _supervise(children)
     if embedded is not None:
         embedded.shutdown()
 
 
-def _banner(host: str, port: int) -> None:
+def _banner(host: str, port: int, billing: str) -> None:
     settings = cli_settings()
     runtime = cli_runtime()
     mail = _redact(settings.smtp_url) if settings.smtp_url else settings.effective_outbox_dir
@@ -120,6 +124,7 @@ def _banner(host: str, port: int) -> None:
         f"  redis    : {_redact(settings.redis_url or 'embedded')}",
         f"  stripe   : {runtime.tools['stripe'].label}",
         f"  e-mail   : {mail}",
+        billing,
         "  try      : moneta demo   (in another shell; Ctrl-C here stops everything)",
     ]
     typer.echo("\n".join(lines))

@@ -95,7 +95,7 @@ def show_command(
         rows = usage_summary(
             session,
             load_meters(settings.meters_file),
-            load_catalog(settings.entitlements_file),
+            load_catalog(settings.catalog_file),
             customer_id=_customer_id(session, customer),
             period=chosen,
             now=now,
@@ -121,7 +121,7 @@ def check_command(
         result = check(
             session,
             load_meters(settings.meters_file),
-            load_catalog(settings.entitlements_file),
+            load_catalog(settings.catalog_file),
             customer_id=_customer_id(session, customer),
             metric=metric,
             quantity=amount,

@@ -180,6 +180,15 @@ def test_daily_task_writes_the_days_snapshot_per_plan_and_total(
         "failed_payment_amount": 5000,
         "recovered_payments": 1,  # sub_d paid today after yesterday's failure
         "recovered_payment_amount": 2000,
+        "mrr_start": 12_000,  # sub_a 10000 + sub_b 2000 at 00:00
+        "mrr_new": 2000,  # sub_d's customer never paid before
+        "mrr_expansion": 0,
+        "mrr_contraction": 0,
+        "mrr_churn": 2000,  # sub_b
+        "mrr_reactivation": 0,
+        "mrr_net": 0,  # 12000 = 12000 + 2000 - 2000
+        "trials_ended": 0,  # sub_c is still trialing
+        "trials_converted": 0,
     }
     assert snapshot(database, DAY, "pro").metrics["mrr"] == 10_000
     starter = snapshot(database, DAY, "starter").metrics

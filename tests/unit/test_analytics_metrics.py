@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -185,3 +187,32 @@ def test_metrics_do_not_depend_on_input_order(
 ) -> None:
     shuffled = [subs[i] for i in order if i < len(subs)]
     assert compute_day_metrics(shuffled) == compute_day_metrics(subs)
+
+
+@given(
+    unit_amount=st.integers(0, 10**9),
+    quantity=st.integers(1, 500),
+    interval=st.sampled_from(["day", "week", "month", "year"]),
+    interval_count=st.integers(1, 3),
+    percent_off=st.none() | st.decimals(min_value=0, max_value=100, places=2),
+    amount_off=st.none() | st.integers(0, 10**8),
+)
+def test_monthly_amount_is_the_exact_value_rounded_half_even_once(
+    unit_amount: int,
+    quantity: int,
+    interval: str,
+    interval_count: int,
+    percent_off: Decimal | None,
+    amount_off: int | None,
+) -> None:
+    subject = replace(
+        state(unit_amount=unit_amount, quantity=quantity),
+        interval=interval,
+        interval_count=interval_count,
+        percent_off=percent_off,
+        amount_off=amount_off,
+    )
+    exact = Fraction(unit_amount * quantity) * (1 - Fraction(percent_off or 0) / 100)
+    exact = max(exact - (amount_off or 0), Fraction(0))
+    per_year = {"day": 365, "week": 52, "month": 12, "year": 1}[interval]
+    assert monthly_amount(subject) == round(exact * per_year / (12 * interval_count))

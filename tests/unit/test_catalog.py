@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from agents.catalog.loader import CatalogError, load_catalog, parse_catalog
 from agents.catalog.models import REVENUE_MODELS, RecurringPrice
-from agents.provisioning.plans import DEFAULT_FILE as ENTITLEMENTS_FILE
 from core.errors import NotFound
 from core.settings import reset_settings
 from orchestrator.cli import app
@@ -75,12 +73,10 @@ def test_the_shipped_enterprise_plan_is_contact_sales_without_a_public_price() -
     assert enterprise.offerable_prices() == ()
 
 
-def test_the_shipped_plans_grant_what_the_entitlements_file_grants() -> None:
-    entitlements = yaml.safe_load(ENTITLEMENTS_FILE.read_text())["plans"]
-    for key in ("starter", "pro", "enterprise"):
-        product = load_catalog().product(key)
-        assert product.features == entitlements[key]["features"], key
-        assert product.limits == entitlements[key]["limits"], key
+def test_the_shipped_free_plan_has_limits_and_no_price() -> None:
+    free = load_catalog().product("free")
+    assert free.free_plan and free.prices == () and free.offerable_prices() == ()
+    assert free.limits == {"api_calls": 1000, "seats": 1, "projects": 1, "ai_tokens": 10000}
 
 
 def test_the_shipped_catalog_shows_every_revenue_model() -> None:
@@ -201,6 +197,26 @@ def test_a_product_without_prices_must_be_contact_sales() -> None:
     ]
 
 
+def test_one_unpriced_free_plan_naming_each_feature_once() -> None:
+    text = """\
+products:
+  - {key: a, name: A, type: service, free_plan: true, limits: {seats: 1}}
+  - key: b
+    name: B
+    type: service
+    free_plan: true
+    features: {sso: true}
+    limits: {sso: 1}
+    prices:
+      - {key: b1, currency: usd, revenue_model: fixed, unit_amount: 100}
+"""
+    assert problems_of(text) == [
+        "catalog.yaml:6: products[1].free_plan: only one product may be the free plan",
+        "catalog.yaml:8: products[1].limits.sso: also listed under features",
+        "catalog.yaml:9: products[1].prices: a contact-sales or free plan has no public price",
+    ]
+
+
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.delenv("MONETA_CATALOG", raising=False)
@@ -212,7 +228,7 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
 def test_cli_validate_passes_the_shipped_catalog(runner: CliRunner) -> None:
     result = runner.invoke(app, ["catalog", "validate"])
     assert result.exit_code == 0, result.output
-    assert "valid: 6 products, 9 prices" in result.output
+    assert "valid: 7 products, 9 prices" in result.output
 
 
 def test_cli_validate_lists_every_problem_and_exits_1(

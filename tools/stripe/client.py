@@ -5,11 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tools.stripe.catalog_client import ClientCatalogCalls
 from tools.stripe.client_base import PAGE_SIZE, ClientBase, translated_errors
+from tools.stripe.discount_client import ClientDiscountCalls
 from tools.stripe.gateway import IDEMPOTENCY_METADATA_KEY, RETRIEVABLE
+from tools.stripe.invoice_client import ClientInvoiceCalls
+from tools.stripe.portal_client import ClientPortalCalls
+from tools.stripe.subscription_client import ClientSubscriptionCalls
 
 
-class StripeClientGateway(ClientBase):
+class StripeClientGateway(
+    ClientCatalogCalls,
+    ClientDiscountCalls,
+    ClientInvoiceCalls,
+    ClientPortalCalls,
+    ClientSubscriptionCalls,
+    ClientBase,
+):
     """Calls Stripe with retries on network errors and 5xx, and explicit idempotency keys.
 
     Each area of calls is a mixin over `ClientBase` in its own module; this class joins them.

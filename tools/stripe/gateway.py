@@ -9,6 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from tools.stripe.catalog_calls import CatalogCalls
+from tools.stripe.discount_calls import DiscountCalls
+from tools.stripe.invoice_calls import InvoiceCalls
+from tools.stripe.portal_calls import PortalCalls
+from tools.stripe.subscription_calls import SubscriptionCalls
+
 RETRIEVABLE = (
     "customer",
     "subscription",
@@ -40,7 +46,9 @@ class StripeRequestError(Exception):
         self.code = code
 
 
-class StripeGateway(Protocol):
+class StripeGateway(
+    CatalogCalls, DiscountCalls, InvoiceCalls, PortalCalls, SubscriptionCalls, Protocol
+):
     @property
     def label(self) -> str:
         """Human-readable target, e.g. 'stripe (test mode)' or 'offline sandbox'."""

@@ -17,16 +17,30 @@ from typing import Any
 import stripe
 
 from core.clock import utcnow
+from tools.stripe.catalog_sandbox import SandboxCatalogCalls
+from tools.stripe.checkout_sandbox import SandboxCheckoutCalls
+from tools.stripe.discount_sandbox import SandboxDiscountCalls
 from tools.stripe.gateway import (
     IDEMPOTENCY_METADATA_KEY,
     RETRIEVABLE,
     StripeNotFound,
     StripeRequestError,
 )
+from tools.stripe.invoice_sandbox import SandboxInvoiceCalls
+from tools.stripe.portal_sandbox import SandboxPortalCalls
 from tools.stripe.sandbox_store import SandboxStore, earlier_outcome, insert_event, load, store
+from tools.stripe.subscription_sandbox import SandboxSubscriptionCalls
 
 
-class SandboxGateway(SandboxStore):
+class SandboxGateway(
+    SandboxCatalogCalls,
+    SandboxCheckoutCalls,
+    SandboxDiscountCalls,
+    SandboxInvoiceCalls,
+    SandboxPortalCalls,
+    SandboxSubscriptionCalls,
+    SandboxStore,
+):
     """Stripe's refund, transfer and event behaviour over a local SQLite file; no money moves.
 
     Connect accounts exist once seeded with `put("account", {"id": "acct_..."})`.
@@ -132,25 +146,6 @@ class SandboxGateway(SandboxStore):
                 (idempotency_key, request, json.dumps({"transfer": transfer})),
             )
         return transfer
-
-    def create_checkout_session(
-        self, *, params: dict[str, Any], idempotency_key: str
-    ) -> dict[str, Any]:
-        """An open session priced from `params`' line items; paying it is up to the caller."""
-        request = json.dumps(params, sort_keys=True)
-        with self._write() as db:
-            row = db.execute(
-                "SELECT request, outcome FROM idempotency_keys WHERE key = ?", (idempotency_key,)
-            ).fetchone()
-            if row is not None:
-                return json.loads(row[1])["checkout_session"]  # type: ignore[no-any-return]
-            session = _make_checkout_session(params)
-            store(db, "checkout_session", session)
-            db.execute(
-                "INSERT INTO idempotency_keys (key, request, outcome) VALUES (?, ?, ?)",
-                (idempotency_key, request, json.dumps({"checkout_session": session})),
-            )
-        return session
 
     def create_invoice_item(
         self,
@@ -369,29 +364,3 @@ def _make_transfer(
     }
     store(db, "transfer", transfer)
     return transfer
-
-
-def _make_checkout_session(params: dict[str, Any]) -> dict[str, Any]:
-    """A Checkout Session as Stripe returns it when created: open, unpaid, with a URL."""
-    session_id = f"cs_test_{secrets.token_hex(12)}"
-    total = sum(
-        int(item["price_data"]["unit_amount"]) * int(item.get("quantity", 1))
-        for item in params.get("line_items", [])
-    )
-    items = params.get("line_items") or [{"price_data": {"currency": "usd"}}]
-    return {
-        "id": session_id,
-        "object": "checkout.session",
-        "mode": params.get("mode", "payment"),
-        "status": "open",
-        "payment_status": "unpaid",
-        "amount_total": total,
-        "currency": items[0]["price_data"]["currency"],
-        "customer": params.get("customer"),
-        "metadata": params.get("metadata", {}),
-        "payment_intent": None,
-        "success_url": params.get("success_url"),
-        "cancel_url": params.get("cancel_url"),
-        "url": f"https://sandbox.moneta.local/checkout/{session_id}",
-        "created": int(utcnow().timestamp()),
-    }

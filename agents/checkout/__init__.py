@@ -1,0 +1,1 @@
+"""Checkout: a customer buys a catalog price through a Stripe Checkout Session."""

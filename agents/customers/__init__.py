@@ -1,0 +1,1 @@
+"""Moneta customers on Stripe's side."""

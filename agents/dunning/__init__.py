@@ -1,0 +1,1 @@
+"""Dunning: win back failed invoice payments with reminders, then restrict, then cancel."""

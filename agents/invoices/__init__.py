@@ -1,0 +1,1 @@
+"""Invoices: the estimate of the next invoice, from the subscription, usage and coupons."""
