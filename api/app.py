@@ -16,6 +16,7 @@ from api.metrics import WebhookCounters
 from api.ops import analytics as ops_analytics
 from api.ops import api_keys as ops_api_keys
 from api.ops import approvals as ops_approvals
+from api.ops import approved_actions as ops_approved_actions
 from api.ops import copilot as ops_copilot
 from api.ops import customers as ops_customers
 from api.ops import inbox as ops_inbox
@@ -70,6 +71,7 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
     for ops in (ops_approvals, ops_tasks, ops_customers, ops_inbox, ops_analytics, ops_copilot):
         app.include_router(ops.router)
     app.include_router(ops_api_keys.router)
+    app.include_router(ops_approved_actions.router)
     app.include_router(v1_usage.router)
     app.include_router(v1_wallet.router)
     app.include_router(v1_access.router)

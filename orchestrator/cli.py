@@ -8,6 +8,7 @@ from orchestrator.commands import (
     analytics,
     apikeys,
     approvals,
+    approved_actions,
     catalog,
     checkout,
     copilot,
@@ -34,6 +35,7 @@ system.register(app)
 copilot.register(app)
 app.add_typer(tasks.app, name="tasks", help="Inspect and retry tasks.")
 app.add_typer(approvals.app, name="approvals", help="Decide pending money actions.")
+approved_actions.register(approvals.app)
 app.add_typer(approvals.refunds_app, name="refunds", help="Request refunds (approval-gated).")
 app.add_typer(analytics.app, name="analytics", help="Daily metrics and backfills.")
 app.add_typer(operators.app, name="operators", help="Operator accounts and API tokens.")

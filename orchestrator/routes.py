@@ -7,6 +7,8 @@ ROUTES: dict[str, str] = {
     "stripe.reconcile": "billing",
     "refund.start": "billing",
     "refund.resume": "billing",
+    "approved_action.start": "billing",
+    "approved_action.resume": "billing",
     "subscription.change": "billing",
     "approvals.expire": "billing",
     "provisioning.sync": "provisioning",

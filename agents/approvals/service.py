@@ -62,6 +62,13 @@ def resume_key(approval_id: int) -> str:
     return f"refund-resume:{approval_id}"
 
 
+# Operator actions carried out by the shared approved-action graph (agents/approved_actions),
+# requested through `request_action`.
+ACTIONS = frozenset(
+    {"credit", "cancel", "extend_trial", "retry_task", "manual_charge", "write_off"}
+)
+ACTION_START, ACTION_RESUME = "approved_action.start", "approved_action.resume"
+
 # Money actions whose graph waits at the gate: the task that resumes it once decided.
 # Other areas register theirs here (payouts: "payout" -> "payout.resume").
 RESUME_KINDS: dict[str, str] = {
@@ -69,14 +76,13 @@ RESUME_KINDS: dict[str, str] = {
     "payout": "payout.resume",
     "wallet_grant": "wallet.approval.resume",
     "wallet_clawback": "wallet.approval.resume",
+    **dict.fromkeys(ACTIONS, ACTION_RESUME),
 }
 
 
 def _submit_resume(session: Session, approval: Approval, submit: SubmitTask) -> None:
     """Queue the task that lets the action's paused graph go on (once per approval)."""
-    kind = RESUME_KINDS.get(approval.action)
-    if kind is None:
-        return  # a proposed action with no executor: decided, and waits for one
+    kind = RESUME_KINDS[approval.action]
     key = (
         resume_key(approval.id)
         if approval.action == repo.REFUND_ACTION
@@ -229,10 +235,6 @@ def open_money_approval(
     )
 
 
-# Actions proposed for a human decision that no executor carries out yet (see docs/llm.md).
-PROPOSED_ACTIONS = frozenset({"credit", "cancel", "extend_trial", "retry_task"})
-
-
 def request_action(
     session: Session,
     *,
@@ -247,17 +249,20 @@ def request_action(
     submit: SubmitTask,
     settings: Settings | None = None,
     origin: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Approval:
-    """Create a pending approval of a non-refund action and tell the operators; nothing runs."""
+    """Create a pending approval of an operator action, tell the operators, and start its
+    graph (it waits at the gate). `details` (e.g. a trial extension's days) are kept in the
+    request's audit entry, where the graph's plan reads them."""
     settings = settings or get_settings()
     requester, reason = operator_identity(requested_by), reason.strip()
-    if action not in PROPOSED_ACTIONS:
+    if action not in ACTIONS:
         raise InvalidInput(f"unknown action {action!r}", code="unknown_action")
     if not requester or not reason:
         raise InvalidInput("the requester and a reason are required", code="reason_required")
     if amount < 0:
         raise InvalidInput("the amount cannot be negative", code="amount_invalid")
-    return _open_approval(
+    approval = _open_approval(
         session,
         action=action,
         subject=(subject_type, subject_id),
@@ -273,8 +278,16 @@ def request_action(
             "subject": f"{subject_type}:{subject_id}",
             "amount": amount,
             "currency": currency,
+            "details": details or {},
         },
     )
+    submit(
+        session,
+        ACTION_START,
+        {"approval_id": approval.id},
+        dedupe_key=f"approved-action-start:{approval.id}",
+    )
+    return approval
 
 
 def _approval_needed_notice(

@@ -8,6 +8,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from agents.approvals.expiry import expire_due_approvals
+from agents.approved_actions.graph import advance_action
 from agents.billing.events import apply_stripe_event as apply_event
 from agents.billing.reconcile import reconcile_events
 from agents.billing.refunds import advance_refund
@@ -34,6 +35,10 @@ def run_refund(state: BillingState, config: RunnableConfig) -> BillingState:
     return {"result": advance_refund(context_of(config), state["kind"], state["payload"])}
 
 
+def run_approved_action(state: BillingState, config: RunnableConfig) -> BillingState:
+    return {"result": advance_action(context_of(config), state["kind"], state["payload"])}
+
+
 def change_subscription(state: BillingState, config: RunnableConfig) -> BillingState:
     return {"result": apply_subscription_change(context_of(config), state["payload"])}
 
@@ -47,6 +52,8 @@ NODE_FOR_KIND = {
     "stripe.reconcile": "reconcile_with_stripe",
     "refund.start": "run_refund",
     "refund.resume": "run_refund",
+    "approved_action.start": "run_approved_action",
+    "approved_action.resume": "run_approved_action",
     "subscription.change": "change_subscription",
     "approvals.expire": "expire_approvals",
 }
@@ -61,6 +68,7 @@ def build_graph() -> Any:
     graph.add_node("apply_stripe_event", apply_stripe_event)
     graph.add_node("reconcile_with_stripe", reconcile_with_stripe)
     graph.add_node("run_refund", run_refund)
+    graph.add_node("run_approved_action", run_approved_action)
     graph.add_node("expire_approvals", expire_approvals)
     graph.add_node("change_subscription", change_subscription)
     graph.add_conditional_edges(START, _route, list(NODE_FOR_KIND.values()))

@@ -190,7 +190,7 @@ class CopilotTools:
         return self._subscription_action("extend_trial", subscription, reason, {"days": days})
 
     def propose_task_retry(self, task_id: int, reason: str) -> dict[str, Any]:
-        """Ask an operator to retry a dead task (they confirm by approving, then retrying)."""
+        """Ask to retry a dead task: once approved, it is queued again (once)."""
         with self.database.transaction() as session:
             task = session.get(Task, task_id)
             if task is None:
@@ -235,6 +235,7 @@ class CopilotTools:
                 sub.currency,
                 reason,
                 evidence,
+                details=extra,
             )
 
     def _request(
@@ -248,6 +249,7 @@ class CopilotTools:
         currency: str,
         reason: str,
         evidence: dict[str, Any],
+        details: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         approval = approvals.request_action(
             session,
@@ -262,6 +264,7 @@ class CopilotTools:
             submit=self.submit,
             settings=self.settings,
             origin=ORIGIN,
+            details=details,
         )
         return _proposal(approval, evidence)
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 class Account(StrEnum):
     """Every account of the journal. Debit-normal: cash, receivable, refunds, disputes,
-    commissions, processor fees."""
+    commissions, processor fees, bad debt."""
 
     CASH_IN_TRANSIT = "cash_in_transit"  # money held at Stripe for us (payments in, payouts out)
     CUSTOMER_RECEIVABLE = "customer_receivable"  # process usage billed, not collected here
@@ -15,6 +15,7 @@ class Account(StrEnum):
     DISPUTES = "disputes"  # money a card network took back for a customer (contra-revenue)
     PROCESSOR_FEES = "processor_fees"  # Stripe's dispute fees (expense)
     COMMISSIONS = "commissions"  # what affiliates and agencies earned from us (expense)
+    BAD_DEBT = "bad_debt"  # invoices written off as uncollectible (expense)
     PLATFORM_REVENUE = "platform_revenue"  # customers' payments
     PLATFORM_FEES = "platform_fees"  # our cut of process revenue, and payout fees
     OWNER_PAYABLE = "owner_payable"  # owed to process owners, per owner
@@ -31,6 +32,7 @@ DEBIT_NORMAL = frozenset(
         Account.DISPUTES,
         Account.PROCESSOR_FEES,
         Account.COMMISSIONS,
+        Account.BAD_DEBT,
     }
 )
 

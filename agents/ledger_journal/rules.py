@@ -257,6 +257,24 @@ def credit_granted(
     )
 
 
+def bad_debt_written_off(
+    *, dedupe_key: str, amount: int, currency: str, customer_party: str, data: dict[str, Any]
+) -> EntryDraft:
+    """An invoice written off as uncollectible: what the customer owed becomes an expense."""
+    return EntryDraft(
+        "write_off",
+        dedupe_key,
+        _move(
+            currency,
+            amount,
+            (Account.BAD_DEBT, customer_party),
+            (Account.CUSTOMER_RECEIVABLE, customer_party),
+        ),
+        memo="invoice written off",
+        data=data,
+    )
+
+
 def reversal(
     *, dedupe_key: str, entry_id: int, postings: Iterable[Posting], reason: str
 ) -> EntryDraft:

@@ -15,6 +15,7 @@ TEMPLATE_AUDIENCE: dict[str, Audience] = {
     "trial_ending": "customer",
     "subscription_canceled": "customer",
     "refund_issued": "customer",
+    "credit_granted": "customer",
     "usage_alert": "customer",
     "win_back": "customer",
     "approval_needed": "operators",
@@ -34,6 +35,7 @@ REQUIRED_FACTS: dict[str, frozenset[str]] = {
     "trial_ending": frozenset({"trial_end", "plan"}),
     "subscription_canceled": frozenset({"plan", "ends_at"}),
     "refund_issued": frozenset({"amount", "currency"}),
+    "credit_granted": frozenset({"amount", "currency"}),
     "usage_alert": frozenset({"feature", "used", "limit", "plan"}),
     "win_back": frozenset({"plan", "resubscribe_url"}),
     "approval_needed": frozenset(

@@ -13,6 +13,7 @@ from db.models.billing import (
     SubscriptionVersion,
 )
 from db.models.catalog import Price, Product
+from db.models.credits import CustomerCredit
 from db.models.customer_accounts import CustomerAccount
 from db.models.customers import Customer
 from db.models.discounts import DiscountRedemption, DiscountRedemptionCount, StripeConfigObject
@@ -61,6 +62,7 @@ __all__ = [
     "ChangeStatus",
     "Customer",
     "CustomerAccount",
+    "CustomerCredit",
     "CustomerTaxProfile",
     "CustomerTrial",
     "DiscountRedemption",

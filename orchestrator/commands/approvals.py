@@ -105,7 +105,7 @@ def approve_command(
     operator: str = typer.Option(..., help="Who approves (not the requester)"),
     note: str | None = typer.Option(None, help="Why, for the audit log"),
 ) -> None:
-    """Approve a pending request; the last needed approval resumes the refund in a worker."""
+    """Approve a pending request; the last needed approval resumes its action in a worker."""
     _decide(approval_id, operator, approve=True, note=note)
 
 
@@ -115,7 +115,7 @@ def reject_command(
     operator: str = typer.Option(..., help="Who rejects"),
     reason: str = typer.Option(..., help="Why (required)"),
 ) -> None:
-    """Reject a pending request; its refund graph ends without moving money."""
+    """Reject a pending request; its graph ends without moving money."""
     _decide(approval_id, operator, approve=False, note=reason)
 
 
@@ -130,13 +130,13 @@ def _decide(approval_id: int, operator: str, *, approve: bool, note: str | None)
             submit=submit,
             origin="cli",
         )
-        status, required = approval.status, approval.required_approvals
+        status, required, action = approval.status, approval.required_approvals, approval.action
     if status == "pending":
         typer.echo(
             f"approval {approval_id}: approval recorded; {required} distinct approvers needed"
         )
     elif approve:
-        typer.echo(f"approval {approval_id} approved: a worker will now execute the refund")
+        typer.echo(f"approval {approval_id} approved: a worker will now execute the {action}")
     else:
         typer.echo(f"approval {approval_id} rejected")
 

@@ -161,6 +161,7 @@ TEMPLATE_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
         ["Starter", "2026-12-01 09:30 UTC"],
     ),
     "refund_issued": ({"amount": 2500, "currency": "eur"}, ["EUR 25.00"]),
+    "credit_granted": ({"amount": 2500, "currency": "eur"}, ["EUR 25.00", "credit"]),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tools.stripe.action_client import ClientActionCalls
 from tools.stripe.catalog_client import ClientCatalogCalls
 from tools.stripe.client_base import PAGE_SIZE, ClientBase, translated_errors
 from tools.stripe.discount_client import ClientDiscountCalls
@@ -15,6 +16,7 @@ from tools.stripe.subscription_client import ClientSubscriptionCalls
 
 
 class StripeClientGateway(
+    ClientActionCalls,
     ClientCatalogCalls,
     ClientDiscountCalls,
     ClientInvoiceCalls,

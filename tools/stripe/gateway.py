@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from tools.stripe.action_calls import ActionCalls
 from tools.stripe.catalog_calls import CatalogCalls
 from tools.stripe.discount_calls import DiscountCalls
 from tools.stripe.invoice_calls import InvoiceCalls
@@ -47,7 +48,7 @@ class StripeRequestError(Exception):
 
 
 class StripeGateway(
-    CatalogCalls, DiscountCalls, InvoiceCalls, PortalCalls, SubscriptionCalls, Protocol
+    ActionCalls, CatalogCalls, DiscountCalls, InvoiceCalls, PortalCalls, SubscriptionCalls, Protocol
 ):
     @property
     def label(self) -> str:

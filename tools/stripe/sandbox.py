@@ -17,6 +17,7 @@ from typing import Any
 import stripe
 
 from core.clock import utcnow
+from tools.stripe.action_sandbox import SandboxActionCalls
 from tools.stripe.catalog_sandbox import SandboxCatalogCalls
 from tools.stripe.checkout_sandbox import SandboxCheckoutCalls
 from tools.stripe.discount_sandbox import SandboxDiscountCalls
@@ -33,6 +34,7 @@ from tools.stripe.subscription_sandbox import SandboxSubscriptionCalls
 
 
 class SandboxGateway(
+    SandboxActionCalls,
     SandboxCatalogCalls,
     SandboxCheckoutCalls,
     SandboxDiscountCalls,
