@@ -1,4 +1,5 @@
-"""`python -m bench [name ...] [--quick] [--runs N] [--out FILE]`: run, summarize, record."""
+"""`python -m bench [name ...] [--quick] [--runs N] [--out FILE] [--sizes ROWS,...]
+[--workers N]`: run, summarize, record."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from bench import access, aggregate, intake, queue, usage
+from bench import access, aggregate, burst, intake, queue, usage
 from bench.machine import machine_info
 from bench.report import BenchFailed, Metric, Summary, console_line, markdown, summarize
 from bench.target import BenchTarget
@@ -18,6 +20,7 @@ Benchmark = Callable[[BenchTarget, bool], list[Metric]]
 BENCHMARKS: dict[str, Benchmark] = {
     "intake": intake.run,
     "queue": queue.run,
+    "burst": burst.run,
     "access": access.run,
     "aggregate": aggregate.run,
     "usage": usage.run,
@@ -30,6 +33,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small loads, one run: a smoke test")
     parser.add_argument("--runs", type=int, help="runs per benchmark (default 3, 1 with --quick)")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks-latest.md"))
+    parser.add_argument(
+        "--sizes",
+        type=row_counts,
+        help="aggregate: rows per size, e.g. 100k,1M,10M (default; 10k with --quick)",
+    )
+    parser.add_argument("--workers", type=int, help="burst: `moneta worker` processes (default 2)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
@@ -39,11 +48,37 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def run_benchmark(name: str, target: BenchTarget, runs: int, quick: bool) -> list[Summary]:
+def row_counts(text: str) -> list[int]:
+    """Row counts with k/M suffixes: `100k,1M,10M` is [100000, 1000000, 10000000]."""
+    scale = {"k": 1_000, "m": 1_000_000}
+    try:
+        return [
+            int(float(part[:-1]) * scale[part[-1].lower()])
+            if part[-1].lower() in scale
+            else int(part)
+            for part in (p.strip() for p in text.split(","))
+        ]
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(f"not a list of row counts: {text!r}") from None
+
+
+def chosen_benchmarks(args: argparse.Namespace) -> dict[str, Benchmark]:
+    """The benchmarks with the options given on the command line bound to them."""
+    chosen = dict(BENCHMARKS)
+    if args.sizes:
+        chosen["aggregate"] = partial(aggregate.run, sizes=args.sizes)
+    if args.workers:
+        chosen["burst"] = partial(burst.run, processes=args.workers)
+    return chosen
+
+
+def run_benchmark(
+    benchmark: Benchmark, name: str, target: BenchTarget, runs: int, quick: bool
+) -> list[Summary]:
     results = []
     for number in range(1, runs + 1):
         target.reset()
-        metrics = BENCHMARKS[name](target, quick)
+        metrics = benchmark(target, quick)
         print(
             f"{name} run {number}/{runs}: " + ", ".join(f"{m.value:.1f} {m.unit}" for m in metrics)
         )
@@ -60,9 +95,10 @@ def main(argv: list[str]) -> int:
         machine = {**machine_info(), **target.versions()}
         print(", ".join(f"{k}: {v}" for k, v in machine.items()))
         summaries: list[Summary] = []
+        benchmarks = chosen_benchmarks(args)
         try:
             for name in args.names:
-                summaries += run_benchmark(name, target, args.runs, args.quick)
+                summaries += run_benchmark(benchmarks[name], name, target, args.runs, args.quick)
         except BenchFailed as exc:
             print(f"benchmark failed: {exc}", file=sys.stderr)
             print_log_tails(Path(data_dir))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -13,6 +14,8 @@ import httpx
 
 from bench.report import BenchFailed
 from bench.target import ROOT, BenchTarget
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def free_port() -> int:
@@ -33,7 +36,14 @@ def start_moneta(
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=_end_with_parent if sys.platform == "linux" else None,
     )
+
+
+def _end_with_parent() -> None:
+    """SIGTERM this child when the bench dies (Linux PR_SET_PDEATHSIG): a bench killed by a
+    timeout would otherwise leave its workers draining, and loading the machine, for good."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start_api(

@@ -63,6 +63,8 @@ def test_quick_benchmarks_do_all_their_work_and_write_the_table(
         "queue | Moneta end-to-end",
         "queue | Dramatiq",
         "queue | raw Redis Streams",
+        "burst | renewals/s",
+        "burst | tasks done by agent notification",
         "usage |",
         "access |",
         "aggregate |",
