@@ -34,7 +34,7 @@ def test_api_with_two_worker_processes_accepts_webhooks(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _up(f"{base}/healthz"), timeout=60, message="the API to start")
+        wait_until(lambda: _up(f"{base}/healthz"), timeout=150, message="the API to start")
         children = Path(f"/proc/{api.pid}/task/{api.pid}/children").read_text().split()
         assert len(children) >= 2  # uvicorn forked the worker processes
         for n in range(20):
