@@ -63,7 +63,7 @@ def mirror_invoice(ctx: AgentContext, event: dict[str, Any]) -> MirroredInvoice:
 
     written, applied = write_settling_ties(ctx, "invoice", event_object(event), write)
     if written.applied:
-        replace_invoice_lines(ctx, applied, created)
+        replace_invoice_lines(ctx, applied, created, new_invoice=written.state == "inserted")
     return MirroredInvoice(written, applied, read_invoice(applied), customer_id)
 
 

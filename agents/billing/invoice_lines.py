@@ -6,13 +6,19 @@ applied (not older than the mirror): a late event never brings back lines Stripe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
-from agents.billing.stripe_objects import _sub, expandable_id, sum_of_amounts, timestamp
+from agents.billing.stripe_objects import (
+    _sub,
+    expandable_id,
+    snapshot_columns,
+    sum_of_amounts,
+    timestamp,
+)
 from agents.context import AgentContext
 from core.errors import RetryableError
 from db.models import InvoiceLine
@@ -38,9 +44,7 @@ class LineSnapshot:
     tax_amount: int
 
     def columns(self) -> dict[str, Any]:
-        values = asdict(self)
-        del values["stripe_line_id"]
-        return values
+        return snapshot_columns(self, "stripe_line_id")
 
 
 def _parent_detail(line: dict[str, Any], field: str) -> Any:
@@ -86,17 +90,23 @@ def invoice_line_dicts(ctx: AgentContext, invoice: dict[str, Any]) -> list[dict[
 
 
 def replace_invoice_lines(
-    ctx: AgentContext, invoice: dict[str, Any], created: int
+    ctx: AgentContext, invoice: dict[str, Any], created: int, *, new_invoice: bool
 ) -> list[LineSnapshot]:
-    """Make the invoice's mirrored lines those of `invoice` (a snapshot already applied)."""
+    """Make the invoice's mirrored lines those of `invoice` (a snapshot already applied).
+
+    `new_invoice`: this unit of work inserted the invoice row, so it has no lines to drop yet
+    (lines are written here only, after their invoice): the DELETE is skipped.
+    """
     invoice_id = invoice["id"]
     snapshots = [read_line(line) for line in invoice_line_dicts(ctx, invoice)]
     keep = [s.stripe_line_id for s in snapshots]
-    ctx.session.execute(
-        delete(InvoiceLine).where(
-            InvoiceLine.stripe_invoice_id == invoice_id, InvoiceLine.stripe_line_id.not_in(keep)
+    if not new_invoice:
+        ctx.session.execute(
+            delete(InvoiceLine).where(
+                InvoiceLine.stripe_invoice_id == invoice_id,
+                InvoiceLine.stripe_line_id.not_in(keep),
+            )
         )
-    )
     existing = {
         row.stripe_line_id: row
         for row in ctx.session.scalars(

@@ -8,7 +8,7 @@ under `payments`; localstripe still emits top-level periods, `invoice.subscripti
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -38,6 +38,15 @@ def event_time(event: dict[str, Any]) -> datetime:
 def event_object(event: dict[str, Any]) -> dict[str, Any]:
     obj: dict[str, Any] = event["data"]["object"]
     return obj
+
+
+def snapshot_columns(snapshot: Any, *left_out: str) -> dict[str, Any]:
+    """A flat snapshot's fields as row values, but `left_out` (keys).
+
+    Shallow on purpose: every field is a scalar, and `dataclasses.asdict` deep-copies each
+    value, a cost paid on every mirrored object.
+    """
+    return {f.name: getattr(snapshot, f.name) for f in fields(snapshot) if f.name not in left_out}
 
 
 def _sub(obj: dict[str, Any] | None, *path: str) -> Any:
@@ -154,9 +163,7 @@ class SubscriptionSnapshot:
     started_at: datetime | None
 
     def columns(self) -> dict[str, Any]:
-        values = asdict(self)
-        del values["stripe_subscription_id"], values["stripe_customer_id"]
-        return values
+        return snapshot_columns(self, "stripe_subscription_id", "stripe_customer_id")
 
 
 def read_subscription(obj: dict[str, Any]) -> SubscriptionSnapshot:
@@ -235,9 +242,7 @@ class InvoiceSnapshot:
     total: int | None = None
 
     def columns(self) -> dict[str, Any]:
-        values = asdict(self)
-        del values["stripe_invoice_id"], values["stripe_customer_id"], values["customer_email"]
-        return values
+        return snapshot_columns(self, "stripe_invoice_id", "stripe_customer_id", "customer_email")
 
 
 def invoice_subscription_id(obj: dict[str, Any]) -> str | None:
@@ -358,9 +363,7 @@ class ChargeSnapshot:
     paid_at: datetime | None
 
     def columns(self) -> dict[str, Any]:
-        values = asdict(self)
-        del values["stripe_customer_id"]
-        return values
+        return snapshot_columns(self, "stripe_customer_id")
 
 
 def read_charge(obj: dict[str, Any]) -> ChargeSnapshot:
@@ -394,9 +397,7 @@ class RefundSnapshot:
     refunded_at: datetime | None
 
     def columns(self) -> dict[str, Any]:
-        values = asdict(self)
-        del values["stripe_refund_id"]
-        return values
+        return snapshot_columns(self, "stripe_refund_id")
 
 
 def read_refund(obj: dict[str, Any]) -> RefundSnapshot:
@@ -425,9 +426,7 @@ class DisputeSnapshot:
     fees_returned: int = 0
 
     def columns(self) -> dict[str, Any]:
-        values = asdict(self)
-        del values["stripe_dispute_id"]
-        return values
+        return snapshot_columns(self, "stripe_dispute_id")
 
 
 def read_dispute(obj: dict[str, Any]) -> DisputeSnapshot:

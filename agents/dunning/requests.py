@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from agents.context import AgentContext
+from agents.dunning.cases import CLOSING_STATUS
+from db.repositories import dunning as repo
 
 InvoiceOutcome = Literal["paid", "void", "uncollectible"]
 
@@ -44,7 +46,14 @@ def report_invoice_closed(
     at: datetime,
     amount_paid: int,
 ) -> None:
-    """The invoice was paid, voided or written off: its dunning stops at once."""
+    """The invoice was paid, voided or written off: its dunning stops at once.
+
+    Called after billing wrote the invoice (holding its row lock), so when the mirror already
+    shows it settled and no case is open, no task is queued: a failure reported earlier or
+    later opens its case under that lock, sees the settled invoice and closes the case itself.
+    """
+    if repo.settled_without_open_case(ctx.session, stripe_invoice_id, CLOSING_STATUS):
+        return
     ctx.submit(
         "dunning.invoice_closed",
         {

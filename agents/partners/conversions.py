@@ -62,6 +62,13 @@ def apply_invoice_paid(ctx: AgentContext, invoice: PaidInvoice) -> dict[str, Any
     basis = commission_basis(invoice.amount_paid, invoice.tax)
     if basis <= 0:
         return {"commissions": [], "skipped": "nothing paid net of tax"}
+    if not repo.anyone_may_earn(
+        session,
+        customer_id=invoice.customer_id,
+        stripe_customer_id=invoice.stripe_customer_id,
+        email=invoice.email,
+    ):
+        return {"commissions": []}
     payments = repo.invoice_payments(session, invoice.stripe_invoice_id)
     refunded = sum(repo.refunded_amount(session, p) for p in payments)
     if refunded > 0 or repo.is_disputed(session, [p.id for p in payments]):

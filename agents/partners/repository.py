@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -35,6 +36,42 @@ def customer_by_stripe_id(session: Session, stripe_customer_id: str) -> Customer
     return session.scalars(stmt).first()
 
 
+# The customer's referral: by our id or Stripe's, by e-mail only while no id is on it. Absent
+# facts are bound as NULL, which matches nothing; built once for every paid invoice.
+_REFERRAL_OF_CUSTOMER = or_(
+    Referral.customer_id == bindparam("customer_id"),
+    Referral.stripe_customer_id == bindparam("stripe_customer_id"),
+    (func.lower(Referral.email) == bindparam("email"))
+    & Referral.customer_id.is_(None)
+    & Referral.stripe_customer_id.is_(None),
+)
+_ACTIVE_AGENCY_LINK = (
+    select(AgencyClient, Agency)
+    .join(Agency, Agency.id == AgencyClient.agency_id)
+    .where(
+        AgencyClient.customer_id == bindparam("customer_id"),
+        AgencyClient.unlinked_at.is_(None),
+        Agency.status == "active",
+    )
+)
+_ANYONE_MAY_EARN = select(
+    or_(
+        select(Referral.id).where(_REFERRAL_OF_CUSTOMER).exists(),
+        _ACTIVE_AGENCY_LINK.with_only_columns(AgencyClient.id).exists(),
+    )
+)
+
+
+def _customer_params(
+    customer_id: int | None, stripe_customer_id: str | None, email: str | None
+) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "stripe_customer_id": stripe_customer_id or None,
+        "email": email.strip().lower() if email else None,
+    }
+
+
 def referral_of(
     session: Session,
     *,
@@ -43,35 +80,30 @@ def referral_of(
     email: str | None = None,
 ) -> Referral | None:
     """The customer's referral, by our id or Stripe's; by e-mail only if no id is on it yet."""
-    conditions = []
-    if customer_id is not None:
-        conditions.append(Referral.customer_id == customer_id)
-    if stripe_customer_id:
-        conditions.append(Referral.stripe_customer_id == stripe_customer_id)
-    if email:
-        conditions.append(
-            (func.lower(Referral.email) == email.strip().lower())
-            & Referral.customer_id.is_(None)
-            & Referral.stripe_customer_id.is_(None)
-        )
-    if not conditions:
+    if customer_id is None and not stripe_customer_id and not email:
         return None
-    stmt = select(Referral).where(or_(*conditions)).order_by(Referral.id).with_for_update()
-    return session.scalars(stmt).first()
+    stmt = select(Referral).where(_REFERRAL_OF_CUSTOMER).order_by(Referral.id).with_for_update()
+    return session.scalars(stmt, _customer_params(customer_id, stripe_customer_id, email)).first()
 
 
 def active_agency_link(session: Session, customer_id: int) -> tuple[AgencyClient, Agency] | None:
-    stmt = (
-        select(AgencyClient, Agency)
-        .join(Agency, Agency.id == AgencyClient.agency_id)
-        .where(
-            AgencyClient.customer_id == customer_id,
-            AgencyClient.unlinked_at.is_(None),
-            Agency.status == "active",
-        )
-    )
-    row = session.execute(stmt).first()
+    row = session.execute(_ACTIVE_AGENCY_LINK, {"customer_id": customer_id}).first()
     return None if row is None else (row[0], row[1])
+
+
+def anyone_may_earn(
+    session: Session,
+    *,
+    customer_id: int | None,
+    stripe_customer_id: str | None,
+    email: str | None,
+) -> bool:
+    """Whether the customer has a referral or an active agency link, in one query.
+
+    The cheap first question for a paid invoice: most customers have no partner at all.
+    """
+    params = _customer_params(customer_id, stripe_customer_id, email)
+    return bool(session.scalar(_ANYONE_MAY_EARN, params))
 
 
 def invoice_payments(session: Session, stripe_invoice_id: str) -> Sequence[Payment]:

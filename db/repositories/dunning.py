@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from db.models import DunningCase, DunningStatus, Invoice
@@ -35,6 +35,30 @@ def case_for_invoice(session: Session, stripe_invoice_id: str) -> DunningCase | 
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
+
+
+# Built once: the statement is the same for every paid invoice of a renewal burst.
+_SETTLED_WITH_OPEN_CASE = select(
+    Invoice.status,
+    exists().where(
+        DunningCase.stripe_invoice_id == Invoice.stripe_invoice_id,
+        DunningCase.status == DunningStatus.OPEN,
+    ),
+).where(Invoice.stripe_invoice_id == bindparam("stripe_invoice_id"))
+
+
+def settled_without_open_case(
+    session: Session, stripe_invoice_id: str, closing_statuses: Collection[str]
+) -> bool:
+    """The mirrored invoice has a closing status and no open dunning case (one query).
+
+    Asked by billing after it wrote (and so locked) the invoice: a case opened later locks the
+    invoice first and sees the closing status itself, so nothing is left to close.
+    """
+    row = session.execute(
+        _SETTLED_WITH_OPEN_CASE, {"stripe_invoice_id": stripe_invoice_id}
+    ).one_or_none()
+    return row is not None and row[0] in closing_statuses and not row[1]
 
 
 def lock_case(session: Session, case_id: int) -> DunningCase | None:
