@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.errors import RetryableError
@@ -92,16 +93,23 @@ def claim_call(
 
 def complete_call(database: Database, claim: Claim, response: dict[str, Any]) -> None:
     """Store the outside world's answer: later claims of the key reuse it."""
-    _settle(database, claim, status=ExternalCallStatus.SUCCEEDED, response=response, error=None)
+    with database.transaction() as session:
+        complete_call_in(session, claim, response)
+
+
+def complete_call_in(session: Session, claim: Claim, response: dict[str, Any]) -> None:
+    """`complete_call` in the caller's transaction, to commit with the caller's own record."""
+    _settle(session, claim, status=ExternalCallStatus.SUCCEEDED, response=response, error=None)
 
 
 def fail_call(database: Database, claim: Claim, error: str) -> None:
     """Release our claim with the reason; the next claim retakes it."""
-    _settle(database, claim, status=ExternalCallStatus.FAILED, response=None, error=error[:4000])
+    with database.transaction() as session:
+        _settle(session, claim, status=ExternalCallStatus.FAILED, response=None, error=error[:4000])
 
 
 def _settle(
-    database: Database,
+    session: Session,
     claim: Claim,
     *,
     status: str,
@@ -109,13 +117,12 @@ def _settle(
     error: str | None,
 ) -> None:
     """Settle only a claim that is still ours: a worker that took it over keeps it."""
-    with database.transaction() as session:
-        session.execute(
-            update(ExternalCall)
-            .where(
-                ExternalCall.idempotency_key == claim.key,
-                ExternalCall.status == ExternalCallStatus.CLAIMED,
-                ExternalCall.attempts == claim.attempt,
-            )
-            .values(status=status, response=response, error=error, completed_at=utcnow())
+    session.execute(
+        update(ExternalCall)
+        .where(
+            ExternalCall.idempotency_key == claim.key,
+            ExternalCall.status == ExternalCallStatus.CLAIMED,
+            ExternalCall.attempts == claim.attempt,
         )
+        .values(status=status, response=response, error=error, completed_at=utcnow())
+    )

@@ -4,11 +4,12 @@ Flow: `load_or_create_notification` -> `render` -> `send` -> `mark_sent`.
 
 Exactly once per key, by two records. The `notifications` row (unique key) says whether the
 e-mail went out; the `external_calls` row `email:<key>` is claimed (agents.ledger), in its own
-committed transaction, before the message leaves and marked succeeded right after. A task
-redelivered after the send finds one of them done and sends nothing; one that finds a fresh
-claim of another worker raises RetryableError and comes back later. Every write here commits
-on its own rather than with the task: the e-mail cannot be rolled back, so neither may its
-record (and SQLite allows one writer, so the task's session stays unused).
+committed transaction, before the message leaves and marked succeeded right after, in the
+commit that marks the notification sent. A task redelivered after the send finds them done
+and sends nothing; one that finds a fresh claim of another worker raises RetryableError and
+comes back later. Every write here commits on its own rather than with the task: the e-mail
+cannot be rolled back, so neither may its record (and SQLite allows one writer, so the task's
+session stays unused).
 
 At-least-once in one window only: a worker that dies between handing the message to the mail
 server and marking the claim succeeded leaves it 'claimed'. Once that claim is older than
@@ -28,9 +29,10 @@ from typing import Any, Literal, TypedDict
 import jinja2
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
+from sqlalchemy.orm import Session
 
 from agents.context import AgentContext, TaskInfo
-from agents.ledger import DONE, Claim, claim_call, complete_call, fail_call
+from agents.ledger import DONE, Claim, claim_call, complete_call_in, fail_call
 from agents.notification.catalog import TEMPLATE_AUDIENCE
 from agents.notification.payload import NotificationRequest
 from agents.notification.recipients import MissingRecipient, resolve_recipient
@@ -59,6 +61,7 @@ class NotificationState(TypedDict, total=False):
     message_id: str
     status: str  # the notification row's status when loaded
     error: str | None
+    branding: Branding | None  # the customer's white-label branding, read with the row
     email: OutboundEmail
     claim: Claim  # our ledger claim, when this run sent the message
     outcome: Outcome
@@ -72,7 +75,8 @@ def _ctx(config: RunnableConfig) -> AgentContext:
 def load_or_create_notification(
     state: NotificationState, config: RunnableConfig
 ) -> NotificationState:
-    """Record the notification (or find it); one without a recipient is recorded failed."""
+    """Record the notification (or find it), and read the branding a pending one is sent
+    under in the same transaction; one without a recipient is recorded failed."""
     ctx = _ctx(config)
     request = state["request"]
     with ctx.database.transaction() as session:
@@ -87,6 +91,8 @@ def load_or_create_notification(
             "status": row.status,
             "error": row.error,
         }
+        if row.status == NotificationStatus.PENDING:
+            found["branding"] = _branding(session, request)
     if found["status"] == NotificationStatus.SENT:
         found["outcome"] = "already_sent"
     elif found["status"] == NotificationStatus.FAILED:
@@ -98,7 +104,7 @@ def render(state: NotificationState, config: RunnableConfig) -> NotificationStat
     """Subject, text and HTML from the facts (model-worded when it passes validation)."""
     ctx = _ctx(config)
     request = state["request"]
-    branding = _branding(ctx, request)
+    branding = state["branding"]
     brand = branding.name if branding else parseaddr(ctx.settings.email_from)[0] or "Moneta"
     wording = wording_for(ctx, request)
     sheet = wording.sheet
@@ -131,12 +137,11 @@ def render(state: NotificationState, config: RunnableConfig) -> NotificationStat
     return {"email": email}
 
 
-def _branding(ctx: AgentContext, request: NotificationRequest) -> Branding | None:
+def _branding(session: Session, request: NotificationRequest) -> Branding | None:
     """A customer's e-mail carries their agency's white-label branding; operators' never do."""
     if request.customer_id is None or TEMPLATE_AUDIENCE[request.template] != "customer":
         return None
-    with ctx.database.transaction() as session:
-        return branding_for_customer(session, request.customer_id)
+    return branding_for_customer(session, request.customer_id)
 
 
 def branded_sender(default_sender: str, branding: Branding | None) -> str:
@@ -174,12 +179,12 @@ def send(state: NotificationState, config: RunnableConfig) -> NotificationState:
 
 
 def mark_sent(state: NotificationState, config: RunnableConfig) -> NotificationState:
-    """Settle our ledger claim as succeeded, then mark the notification sent."""
+    """Settle our ledger claim as succeeded and mark the notification sent, in one commit."""
     ctx = _ctx(config)
     request, email = state["request"], state["email"]
-    if "claim" in state:
-        complete_call(ctx.database, state["claim"], {"message_id": email.message_id})
     with ctx.database.transaction() as session:
+        if "claim" in state:
+            complete_call_in(session, state["claim"], {"message_id": email.message_id})
         mark_notification_sent(session, request.key, email.subject)
     return {}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import String, select, update
@@ -27,28 +28,48 @@ def send_key(key: str) -> str:
     return f"email:{key}"
 
 
+@dataclass(frozen=True)
+class NotificationRow:
+    """What the agent reads back of a notification row."""
+
+    recipient: str
+    message_id: str | None
+    status: str
+    error: str | None
+
+
 def load_or_create_notification(
     session: Session, request: NotificationRequest, *, recipient: str, error: str | None
-) -> Notification:
-    """The row for `request.key`; the first writer's recipient and status win."""
-    insert_ignore(
-        session,
-        Notification,
-        {
-            "key": request.key,
-            "channel": "email",
-            "template": request.template,
-            # The record only; the message itself carries the full list of operators.
-            "recipient": recipient[:_RECIPIENT_WIDTH],
-            "customer_id": request.customer_id,
-            "context": request.context,
-            "status": NotificationStatus.FAILED if error else NotificationStatus.PENDING,
-            "message_id": message_id_for(request.key),
-            "error": error,
-            "created_at": utcnow(),
-        },
+) -> NotificationRow:
+    """The row for `request.key`; the first writer's recipient and status win (a row this
+    call created is not read back: it holds what was just written)."""
+    new = NotificationRow(
+        # The record only; the message itself carries the full list of operators.
+        recipient=recipient[:_RECIPIENT_WIDTH],
+        message_id=message_id_for(request.key),
+        status=NotificationStatus.FAILED if error else NotificationStatus.PENDING,
+        error=error,
     )
-    return session.scalars(select(Notification).where(Notification.key == request.key)).one()
+    values = {
+        "key": request.key,
+        "channel": "email",
+        "template": request.template,
+        "recipient": new.recipient,
+        "customer_id": request.customer_id,
+        "context": request.context,
+        "status": new.status,
+        "message_id": new.message_id,
+        "error": new.error,
+        "created_at": utcnow(),
+    }
+    if insert_ignore(session, Notification, values) is not None:
+        return new
+    found = session.execute(
+        select(
+            Notification.recipient, Notification.message_id, Notification.status, Notification.error
+        ).where(Notification.key == request.key)
+    ).one()
+    return NotificationRow(*found)
 
 
 def mark_notification_sent(session: Session, key: str, subject: str) -> None:

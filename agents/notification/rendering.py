@@ -44,6 +44,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates ship with the code: no stat() per render to spot edits
     )
     env.filters["money"] = format_money
     env.filters["utc"] = format_utc

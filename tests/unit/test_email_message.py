@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+
 import pytest
 
+from core.clock import frozen, utcnow
 from tools.email.mailer import OutboundEmail
 from tools.email.message import build_mime
 from tools.email.outbox import eml_filename
@@ -77,3 +82,63 @@ def test_outbox_file_name_is_safe_and_distinct_for_distinct_ids() -> None:
     hostile = [eml_filename("<../../etc/passwd@x>"), eml_filename("<.._.._etc_passwd@x>")]
     assert all("/" not in name for name in hostile)
     assert hostile[0] != hostile[1]
+
+
+def _parsed_everywhere(email: OutboundEmail) -> EmailMessage:
+    """`build_mime` as it was: every header parsed into a header object (the reference)."""
+    message = EmailMessage()
+    message["From"] = email.sender
+    message["To"] = email.to
+    message["Subject"] = email.subject
+    message["Message-ID"] = email.message_id
+    message["Date"] = format_datetime(utcnow())
+    if email.reply_to:
+        message["Reply-To"] = email.reply_to
+    for name, value in email.headers.items():
+        message[name] = value
+    message.set_content(email.text)
+    if email.html is not None:
+        message.add_alternative(email.html, subtype="html")
+    return message
+
+
+@pytest.mark.parametrize(
+    ("sender", "to", "subject"),
+    [
+        ("Moneta <billing@moneta.local>", "ada@example.com", "Receipt for INV-1: USD 1.00 paid"),
+        (
+            formataddr(("Acme, Inc.", "billing@moneta.local")),
+            "ops1@moneta.local, ops2@moneta.local",
+            "Approval needed: refund of EUR 1,234.56 for customer 42 (requested by bob)",
+        ),
+        (
+            formataddr(("Zürich Agentur", "billing@moneta.local")),
+            "Ada Lovelace <ada@example.com>",
+            "Reçu pour la facture INV-7 : 12,00 € payés",
+        ),
+        ("m@moneta.local", "a@b.c", "=?utf-8?q?looks_encoded?= " + "long " * 20),
+    ],
+)
+def test_mime_bytes_are_those_of_fully_parsed_headers(sender: str, to: str, subject: str) -> None:
+    email = OutboundEmail(
+        to=to,
+        subject=subject,
+        text="Paid USD 1.00\n",
+        html="<p>Paid</p>",
+        message_id="<0123456789abcdef0123456789abcdef@moneta>",
+        sender=sender,
+        reply_to="Support <support@agency.example>",
+        headers={"Auto-Submitted": "auto-generated", "X-Moneta-Template": "receipt"},
+    )
+    with frozen(datetime(2026, 11, 20, 14, 3, tzinfo=UTC)):
+        fast, reference = build_mime(email), _parsed_everywhere(email)
+    for message in (fast, reference):
+        message.set_boundary("b")
+    assert fast.as_bytes() == reference.as_bytes()
+    assert fast["To"] == reference["To"] and fast["Subject"] == reference["Subject"]
+
+
+def test_a_header_value_with_a_line_break_is_refused() -> None:
+    email = OutboundEmail("a@b.c", "Hi\r\nBcc: x@evil.example", "text", None, "<x@m>", "m@m.local")
+    with pytest.raises(ValueError):
+        build_mime(email)
