@@ -77,7 +77,32 @@ class TaskRunner:
         if not task_ids:
             return []
         with self.database.transaction() as session:
-            rows = _execute_on_connection(session, self._claim_statement(task_ids)).all()
+            return self._claim_in(session, task_ids)
+
+    def claim_and_run(self, agent: str, task_ids: list[int]) -> int:
+        """Claim and run one read's tasks of `agent`; how many were ours to run.
+
+        An effect-free agent's tasks are claimed, run and finished in one transaction (one
+        commit for the lot: nobody else can claim rows this transaction holds, so no lease can
+        be lost in it); any other agent's are claimed together, then run one by one (`run`).
+        """
+        if not _is_effect_free(self.handlers.get(agent)):
+            tasks = self.claim_batch(task_ids)
+            self.run_batch(tasks)
+            return len(tasks)
+        with self.database.transaction() as session:
+            tasks = self._claim_in(session, task_ids)
+            results, failures = self._run_handlers(self._context(session), tasks)
+            if results:
+                self._finish_many(session, results)
+        for task, exc in failures:
+            self._fail(task, exc)
+        return len(tasks)
+
+    def _claim_in(self, session: Session, task_ids: list[int]) -> list[TaskInfo]:
+        if not task_ids:
+            return []
+        rows = _execute_on_connection(session, self._claim_statement(task_ids)).all()
         by_id = {row.id: row for row in rows}
         return [
             TaskInfo(tid, r.kind, r.payload, r.attempts, r.max_attempts)
@@ -196,22 +221,28 @@ class TaskRunner:
         If any row was no longer ours (lease lost), nothing commits and each task is run again
         on its own: an effect-free handler may safely run twice.
         """
-        results: dict[int, dict[str, Any] | None] = {}
-        failures: list[tuple[TaskInfo, Exception]] = []
         try:
             with self.database.transaction() as session:
-                ctx = self._context(session)
-                for task in tasks:
-                    try:
-                        results[task.id] = self.handlers[agent_for(task.kind)](ctx, task)
-                    except Exception as exc:
-                        failures.append((task, exc))
+                results, failures = self._run_handlers(self._context(session), tasks)
                 if results:
                     self._finish_many(session, results)
         except LeaseLost:
             return [self.run(task) for task in tasks]
         done = [Outcome(task_id, TaskStatus.DONE) for task_id in results]
         return done + [self._fail(task, exc) for task, exc in failures]
+
+    def _run_handlers(
+        self, ctx: AgentContext, tasks: list[TaskInfo]
+    ) -> tuple[dict[int, dict[str, Any] | None], list[tuple[TaskInfo, Exception]]]:
+        """Effect-free handlers over `tasks` in one context: results, and what failed."""
+        results: dict[int, dict[str, Any] | None] = {}
+        failures: list[tuple[TaskInfo, Exception]] = []
+        for task in tasks:
+            try:
+                results[task.id] = self.handlers[agent_for(task.kind)](ctx, task)
+            except Exception as exc:
+                failures.append((task, exc))
+        return results, failures
 
     def _finish_many(self, session: Any, results: dict[int, dict[str, Any] | None]) -> None:
         now = utcnow()

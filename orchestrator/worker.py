@@ -98,10 +98,9 @@ class Worker:
                 for agent, batch in _by_agent(messages).items():
                     if self._stop.is_set():
                         break  # unread rest stays pending: autoclaim or the relay picks it up
-                    tasks = runner.claim_batch([task_id for _mid, task_id in batch])
-                    runner.run_batch(tasks)
+                    ran = runner.claim_and_run(agent, [task_id for _mid, task_id in batch])
                     with self._count_lock:
-                        self.processed += len(tasks)
+                        self.processed += ran
                     transport.ack(agent, [message_id for message_id, _tid in batch])
             except Exception:
                 log.exception("consumer %s: loop error; continuing", consumer)

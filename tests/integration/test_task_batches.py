@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlalchemy.event import listen
 
 from agents import noop
 from core.settings import Settings
@@ -69,3 +70,21 @@ def test_lost_lease_in_a_batch_leaves_the_new_owners_task_alone(
     assert outcomes == {ids[0]: TaskStatus.DONE, ids[1]: "skipped", ids[2]: TaskStatus.DONE}
     stolen = _rows(database, ids)[ids[1]]
     assert (stolen.status, stolen.lease_owner, stolen.result) == (TaskStatus.RUNNING, "other", None)
+
+
+def test_an_effect_free_read_is_claimed_run_and_finished_in_one_commit(
+    database: Database, settings: Settings
+) -> None:
+    ids = _queue(database, [{"echo": 0}, {"fail_times": 1}, {"echo": 2}])
+    held = _runner(database, settings, "other").claim_batch(ids[2:])  # not ours to run
+    commits: list[int] = []
+    listen(database.engine, "commit", lambda _conn: commits.append(1))
+
+    ran = _runner(database, settings, "w").claim_and_run("noop", ids)
+
+    assert (ran, [t.id for t in held]) == (2, [ids[2]])
+    assert len(commits) == 2  # claim + run + done for the lot, then the failure's retry
+    rows = _rows(database, ids)
+    assert (rows[ids[0]].status, rows[ids[0]].result) == (TaskStatus.DONE, {"echo": 0})
+    assert (rows[ids[1]].status, rows[ids[1]].attempts) == (TaskStatus.PENDING, 1)
+    assert (rows[ids[2]].status, rows[ids[2]].lease_owner) == (TaskStatus.RUNNING, "other")
