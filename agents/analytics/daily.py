@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 
 from agents.analytics.metrics import (
     PAYING,
+    UNKNOWN_PLAN,
     PaymentTotal,
     RefundTotal,
+    SteadyPrice,
     SubscriptionDay,
     SubscriptionState,
     compute_day_metrics,
@@ -21,6 +23,7 @@ from agents.analytics.revenue_day import day_revenue
 from core.clock import utcnow
 from db.models import MetricSnapshot
 from db.repositories import analytics as repo
+from db.repositories import analytics_steady as steady_repo
 from db.session import Database
 
 
@@ -31,21 +34,42 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def subscription_days(session: Session, day: date) -> list[SubscriptionDay]:
-    """Start and end state of each subscription that matters on `day`: paying at either end,
-    or changed during the day. Subscriptions that ended before the day are not read."""
+    """Start and end state of each subscription of the customers with a change during the
+    day, kept when it matters: paying at either end, or changed during the day. The other
+    customers' subscriptions are `steady_prices` and never come here one by one.
+
+    Two reads: each such subscription's latest version before the day, and the day's
+    versions (in order: the last is the end state)."""
     start, end = day_bounds(day)
-    at_start = {
+    before = {
         v.stripe_subscription_id: SubscriptionState.from_row(v)
-        for v in repo.latest_versions(session, start, statuses=PAYING)
+        for v in repo.latest_versions(session, start, customers=repo.changed_customers(start, end))
     }
-    at_end = {
+    during = {
         v.stripe_subscription_id: SubscriptionState.from_row(v)
-        for v in repo.latest_versions(session, end, statuses=PAYING, or_changed_since=start)
+        for v in repo.versions_between(session, start, end)
     }
-    new = repo.first_seen_between(session, start, end)
+    days = []
+    for sid in sorted(before.keys() | during.keys()):
+        first = before.get(sid)
+        at_start = first if first is not None and first.status in PAYING else None
+        at_end = during.get(sid, at_start)
+        if at_start is not None or at_end is not None:
+            days.append(SubscriptionDay(sid, at_start, at_end, first is None))
+    return days
+
+
+def steady_prices(session: Session, day: date) -> list[SteadyPrice]:
+    """The paying subscriptions of customers with no change on `day`, one group per price."""
+    start, end = day_bounds(day)
     return [
-        SubscriptionDay(sid, at_start.get(sid), at_end.get(sid), sid in new)
-        for sid in sorted(at_start.keys() | at_end.keys())
+        SteadyPrice(
+            SubscriptionState.from_row(row, customer_id=0),
+            row.subscriptions,
+            int(row.first_in_plan),
+            int(row.first_in_currency),
+        )
+        for row in steady_repo.steady_prices(session, start, end, PAYING, UNKNOWN_PLAN)
     ]
 
 
@@ -56,7 +80,9 @@ def aggregate_day(session: Session, day: date) -> list[MetricSnapshot]:
     refunds = [RefundTotal(*row) for row in repo.refund_totals(session, start, end)]
     days = subscription_days(session, day)
     revenue = day_revenue(session, days, start, end)
-    metrics = compute_day_metrics(days, payments, refunds, scopes=revenue.keys())
+    metrics = compute_day_metrics(
+        days, payments, refunds, scopes=revenue.keys(), steady=steady_prices(session, day)
+    )
     now = utcnow()
     snapshots = [
         MetricSnapshot(

@@ -78,11 +78,12 @@ class SubscriptionState:
     amount_off: int | None = None
 
     @classmethod
-    def from_row(cls, row: Any) -> SubscriptionState:
-        """From a `subscription_versions` row: the ORM object or a result row of its columns."""
+    def from_row(cls, row: Any, customer_id: int | None = None) -> SubscriptionState:
+        """From a `subscription_versions` row: the ORM object or a result row of its columns;
+        `customer_id` for a row without one."""
         percent = row.discount_percent_off
         return cls(
-            customer_id=row.customer_id,
+            customer_id=row.customer_id if customer_id is None else customer_id,
             status=row.status,
             plan=row.plan,
             currency=row.currency,
@@ -101,6 +102,19 @@ class SubscriptionDay:
     start: SubscriptionState | None
     end: SubscriptionState | None
     is_new: bool = False
+
+
+@dataclass(frozen=True)
+class SteadyPrice:
+    """Paying subscriptions sharing one price whose customers had no change during the day
+    (same state at both ends), counted as a group. `state.customer_id` is 0: no one customer.
+    `first_in_plan` / `first_in_currency`: customers the group is the first to count in its
+    plan scope / in its currency (summed over groups, distinct customers)."""
+
+    state: SubscriptionState
+    subscriptions: int
+    first_in_plan: int
+    first_in_currency: int
 
 
 @dataclass(frozen=True)
@@ -140,6 +154,7 @@ class _Tally:
     churned: int = 0
     churned_mrr: int = 0
     churning_customers: set[int] = field(default_factory=set)
+    steady_customers: int = 0  # paying all day, none with a change: not in the sets above
     gross: int = 0
     refunds: int = 0
     failed: int = 0
@@ -191,14 +206,18 @@ def compute_day_metrics(
     payments: Iterable[PaymentTotal] = (),
     refunds: Iterable[RefundTotal] = (),
     scopes: Iterable[tuple[str, str]] = (),
+    steady: Iterable[SteadyPrice] = (),
 ) -> list[ScopeMetrics]:
     """Metrics per (currency, plan) and per (currency, "*"), sorted, totals first; `scopes`
-    are reported even when nothing else touches them."""
+    are reported even when nothing else touches them. `steady` groups stand for
+    subscriptions left out of `subscriptions`, of customers absent from it."""
     tallies: defaultdict[tuple[str, str], _Tally] = defaultdict(_Tally)
     for scope in scopes:
         tallies.setdefault(scope, _Tally())
     for sub in subscriptions:
         _count_subscription(tallies, sub)
+    for group in steady:
+        _count_steady(tallies, group)
     for payment in payments:
         for scope in _money_scopes(payment.currency, payment.plan):
             tally = tallies[scope]
@@ -247,22 +266,35 @@ def _count_subscription(
                 tally.churning_customers.add(start.customer_id)
 
 
+def _count_steady(tallies: defaultdict[tuple[str, str], _Tally], group: SteadyPrice) -> None:
+    """What `_count_subscription` adds for each of the group's subscriptions (paying at both
+    ends, neither new nor churned), at once."""
+    state = group.state
+    amount = monthly_amount(state) * group.subscriptions
+    all_plans, plan = _scopes(state.currency, state.plan)
+    for scope, customers in ((all_plans, group.first_in_currency), (plan, group.first_in_plan)):
+        tally = tallies[scope]
+        tally.mrr += amount
+        tally.start_mrr += amount
+        tally.subscriptions += group.subscriptions
+        tally.steady_customers += customers
+
+
 def _values(t: _Tally) -> dict[str, int | str]:
     lost_customers = (t.churning_customers & t.start_customers) - t.customers
+    customers = len(t.customers) + t.steady_customers
     arpu = (
-        int((Decimal(t.mrr) / len(t.customers)).quantize(Decimal(1), ROUND_HALF_EVEN))
-        if t.customers
-        else 0
+        int((Decimal(t.mrr) / customers).quantize(Decimal(1), ROUND_HALF_EVEN)) if customers else 0
     )
     return {
         "mrr": t.mrr,
         "mrr_start": t.start_mrr,
         "arr": t.mrr * 12,
         "active_subscriptions": t.subscriptions,
-        "active_customers": len(t.customers),
+        "active_customers": customers,
         "new_subscriptions": t.new,
         "churned_subscriptions": t.churned,
-        "logo_churn_rate": rate(len(lost_customers), len(t.start_customers)),
+        "logo_churn_rate": rate(len(lost_customers), len(t.start_customers) + t.steady_customers),
         "revenue_churn_rate": rate(t.churned_mrr, t.start_mrr),
         "arpu": arpu,
         "gross_revenue": t.gross,

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import Row, Select, and_, delete, func, select
 from sqlalchemy.orm import Session, aliased
 
 from db.models import (
@@ -18,6 +18,7 @@ from db.models import (
     Subscription,
     SubscriptionVersion,
 )
+from db.repositories.revenue import PRICE_COLUMNS
 from db.statements import insert_ignore
 
 SUCCEEDED = "succeeded"
@@ -30,53 +31,55 @@ def record_event(session: Session, values: dict[str, Any]) -> bool:
     return insert_ignore(session, AnalyticsEvent, values) is not None
 
 
+def changed_customers(start: datetime, end: datetime) -> Select[int]:
+    """Customers with a subscription version in [start, end): a subscription keeps its
+    customer for life, so every other customer's subscriptions are the same all day."""
+    version = SubscriptionVersion
+    return select(version.customer_id).where(version.valid_from >= start, version.valid_from < end)
+
+
 def latest_versions(
     session: Session,
     before: datetime,
     *,
     statuses: Collection[str] | None = None,
-    or_changed_since: datetime | None = None,
-) -> list[SubscriptionVersion]:
+    customers: Select[int] | None = None,
+) -> list[Row[Any]]:
     """Each subscription's latest version before `before`, kept if its status is in `statuses`
-    (all when None) or it was recorded at or after `or_changed_since`."""
+    (all when None); only those of
+    `customers` (ids) when given. Plain rows (stripe_subscription_id + PRICE_COLUMNS), not
+    entities: building an entity per subscription was most of a day's aggregation time."""
     version = SubscriptionVersion
-    newest = (
-        select(
-            version.stripe_subscription_id.label("sid"),
-            func.max(version.valid_from).label("valid_from"),
-        )
-        .where(version.valid_from < before)
-        .group_by(version.stripe_subscription_id)
-        .subquery()
-    )
-    query = select(version).join(
-        newest,
+    newest = select(
+        version.stripe_subscription_id.label("sid"),
+        func.max(version.valid_from).label("valid_from"),
+    ).where(version.valid_from < before)
+    query = select(version.stripe_subscription_id, *PRICE_COLUMNS)
+    if customers is not None:
+        newest = newest.where(version.customer_id.in_(customers))
+        query = query.where(version.customer_id.in_(customers))
+    latest = newest.group_by(version.stripe_subscription_id).subquery()
+    query = query.join(
+        latest,
         and_(
-            version.stripe_subscription_id == newest.c.sid,
-            version.valid_from == newest.c.valid_from,
+            version.stripe_subscription_id == latest.c.sid,
+            version.valid_from == latest.c.valid_from,
         ),
     )
     if statuses is not None:
-        keep: ColumnElement[bool] = version.status.in_(statuses)
-        if or_changed_since is not None:
-            keep = or_(keep, version.valid_from >= or_changed_since)
-        query = query.where(keep)
-    return list(session.scalars(query))
+        query = query.where(version.status.in_(statuses))
+    return list(session.execute(query))
 
 
-def first_seen_between(session: Session, start: datetime, end: datetime) -> set[str]:
-    """Subscriptions whose first version falls in [start, end)."""
+def versions_between(session: Session, start: datetime, end: datetime) -> list[Row[Any]]:
+    """Every version recorded in [start, end), oldest first per subscription: plain rows
+    (stripe_subscription_id + PRICE_COLUMNS)."""
     version = SubscriptionVersion
-    earlier = aliased(SubscriptionVersion)
-    seen_before = exists().where(
-        earlier.stripe_subscription_id == version.stripe_subscription_id,
-        earlier.valid_from < start,
-    )
-    return set(
-        session.scalars(
-            select(version.stripe_subscription_id)
-            .where(version.valid_from >= start, version.valid_from < end, ~seen_before)
-            .distinct()
+    return list(
+        session.execute(
+            select(version.stripe_subscription_id, *PRICE_COLUMNS)
+            .where(version.valid_from >= start, version.valid_from < end)
+            .order_by(version.stripe_subscription_id, version.valid_from)
         )
     )
 
