@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Executable, Result, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Executable, Result, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from agents.context import AgentContext, AgentHandler, TaskInfo
@@ -82,22 +82,43 @@ class TaskRunner:
     def claim_and_run(self, agent: str, task_ids: list[int]) -> int:
         """Claim and run one read's tasks of `agent`; how many were ours to run.
 
-        An effect-free agent's tasks are claimed, run and finished in one transaction (one
-        commit for the lot: nobody else can claim rows this transaction holds, so no lease can
-        be lost in it); any other agent's are claimed together, then run one by one (`run`).
+        An effect-free agent's claimable tasks are row-locked (`FOR UPDATE SKIP LOCKED`), run
+        and marked done in one transaction: one commit and one row write per task, and no lease
+        to lose (nobody else can claim a row this transaction holds). A failed one is claimed
+        as usual in the same transaction, then takes the retry path. Any other agent's tasks
+        are claimed together, then run one by one (`run`).
         """
         if not _is_effect_free(self.handlers.get(agent)):
             tasks = self.claim_batch(task_ids)
             self.run_batch(tasks)
             return len(tasks)
         with self.database.transaction() as session:
-            tasks = self._claim_in(session, task_ids)
+            tasks = self._lock_claimable(session, task_ids)
             results, failures = self._run_handlers(self._context(session), tasks)
+            if failures:
+                self._claim_in(session, [task.id for task, _exc in failures])
             if results:
-                self._finish_many(session, results)
+                self._finish_many(session, results, locked=True)
         for task, exc in failures:
             self._fail(task, exc)
         return len(tasks)
+
+    def _lock_claimable(self, session: Session, task_ids: list[int]) -> list[TaskInfo]:
+        """The claimable tasks among `task_ids`, row-locked, as this attempt will see them."""
+        if not task_ids:
+            return []
+        rows = _execute_on_connection(
+            session,
+            select(Task.id, Task.kind, Task.payload, Task.attempts, Task.max_attempts)
+            .where(Task.id.in_(task_ids), _claimable(utcnow()))
+            .with_for_update(skip_locked=True),
+        ).all()
+        by_id = {row.id: row for row in rows}
+        return [
+            TaskInfo(tid, r.kind, r.payload, r.attempts + 1, r.max_attempts)
+            for tid in task_ids
+            if (r := by_id.get(tid)) is not None
+        ]
 
     def _claim_in(self, session: Session, task_ids: list[int]) -> list[TaskInfo]:
         if not task_ids:
@@ -114,13 +135,7 @@ class TaskRunner:
         now = utcnow()
         return (
             update(Task)
-            .where(
-                Task.id.in_(task_ids),
-                or_(
-                    and_(Task.status == TaskStatus.PENDING, Task.available_at <= now),
-                    and_(Task.status == TaskStatus.RUNNING, Task.lease_until < now),
-                ),
-            )
+            .where(Task.id.in_(task_ids), _claimable(now))
             .values(
                 status=TaskStatus.RUNNING,
                 attempts=Task.attempts + 1,
@@ -244,24 +259,30 @@ class TaskRunner:
                 failures.append((task, exc))
         return results, failures
 
-    def _finish_many(self, session: Any, results: dict[int, dict[str, Any] | None]) -> None:
+    def _finish_many(
+        self, session: Any, results: dict[int, dict[str, Any] | None], *, locked: bool = False
+    ) -> None:
+        """Mark tasks done in one executemany UPDATE: tasks we claimed (still ours to finish),
+        or, `locked`, claimable rows this transaction holds (the attempt is counted here)."""
         now = utcnow()
-        statement = (
-            update(Task)
-            .where(
+        statement = update(Task).values(
+            status=TaskStatus.DONE,
+            result=bindparam("task_result", type_=Task.result.type),
+            finished_at=now,
+            updated_at=now,
+            lease_until=None,
+            last_error=None,
+        )
+        if locked:
+            statement = statement.where(Task.id == bindparam("task_id")).values(
+                attempts=Task.attempts + 1, lease_owner=self.owner
+            )
+        else:
+            statement = statement.where(
                 Task.id == bindparam("task_id"),
                 Task.status == TaskStatus.RUNNING,
                 Task.lease_owner == self.owner,
             )
-            .values(
-                status=TaskStatus.DONE,
-                result=bindparam("task_result", type_=Task.result.type),
-                finished_at=now,
-                updated_at=now,
-                lease_until=None,
-                last_error=None,
-            )
-        )
         rows = [{"task_id": tid, "task_result": result} for tid, result in results.items()]
         finished = session.connection().execute(statement, rows)
         if affected_rows(finished) != len(rows):
@@ -308,6 +329,14 @@ class TaskRunner:
             exc_info=not isinstance(exc, PermanentError),
         )
         return Outcome(task.id, TaskStatus.DEAD if dead else "retry", error)
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Pending and due, or running with an expired lease (its worker stalled or died)."""
+    return or_(
+        and_(Task.status == TaskStatus.PENDING, Task.available_at <= now),
+        and_(Task.status == TaskStatus.RUNNING, Task.lease_until < now),
+    )
 
 
 def effect_free(handler: AgentHandler) -> AgentHandler:
