@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from agents.catalog.models import Catalog, Price, Product, RecurringPrice
-from core.errors import InvalidInput, NotFound
+from agents.taxes.decision import TaxDecision
+from core.errors import Conflict, InvalidInput, NotFound
 
 MAX_QUANTITY = 10_000  # more at once is a typo or abuse, not a purchase
 MAX_TRIAL_DAYS = 730  # Stripe's own limit on subscription_data.trial_period_days
@@ -103,8 +104,10 @@ def session_params(
     success_url: str,
     cancel_url: str,
     expires_at: datetime | None = None,
+    tax: TaxDecision | None = None,
 ) -> dict[str, Any]:
-    """The Checkout Session: `client_reference_id` is the Moneta customer id, metadata the plan."""
+    """The Checkout Session: `client_reference_id` is the Moneta customer id, metadata the plan,
+    and the tax Stripe must charge (`checkout_tax`)."""
     mode = session_mode(offer.price)
     metadata = {
         "plan": offer.product.key,
@@ -129,9 +132,27 @@ def session_params(
         params["payment_intent_data"] = {"metadata": metadata}
     if discounts:
         params["discounts"] = discounts
+    if tax is not None:
+        params.update(checkout_tax(tax))
+        if tax.stripe_tax_rate_id and not tax.automatic:
+            params["line_items"][0]["tax_rates"] = [tax.stripe_tax_rate_id]
     if expires_at is not None:
         params["expires_at"] = int(expires_at.timestamp())
     return params
+
+
+def checkout_tax(tax: TaxDecision) -> dict[str, Any]:
+    """Session-level tax parameters: Stripe automatic tax (it collects the address and saves it
+    on the customer), or nothing when our own rate goes on the line item. A taxed customer whose
+    rate was never synced to Stripe is refused: the invoice would bill less than our estimate."""
+    if tax.automatic:
+        return {"automatic_tax": {"enabled": True}, "customer_update": {"address": "auto"}}
+    if tax.rate is not None and tax.rate.percent > 0 and not tax.stripe_tax_rate_id:
+        raise Conflict(
+            f"the {tax.region} tax rate is not on Stripe yet: run `moneta taxes sync`",
+            code="tax_rate_not_synced",
+        )
+    return {}
 
 
 def _find(catalog: Catalog, key: str) -> tuple[Product, Price]:

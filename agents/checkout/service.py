@@ -18,12 +18,14 @@ from agents.checkout.promotions import checkout_discounts
 from agents.checkout.rules import (
     CheckoutRequest,
     check_currency,
+    checkout_tax,
     idempotency_key,
     offer_for,
     session_params,
 )
 from agents.checkout.trials import claim_trial
 from agents.customers.stripe_customer import ensure_stripe_customer
+from agents.taxes.service import tax_for_customer
 from core.clock import utcnow
 from core.errors import NotFound
 from core.settings import Settings
@@ -61,6 +63,8 @@ def start_checkout(
         price_key=offer.price.key,
         at=now,
     )
+    tax = tax_for_customer(session, settings, request.customer_id, offer.product.tax_code)
+    checkout_tax(tax)  # refuses an unsynced rate before anything (a trial claim) is written
     # Without a client key, a repeat within the same minute (a double click) is the same one.
     key = idempotency_key(request, offer, request.request_key or now.strftime("%Y%m%dT%H%M"))
     expires_at = None
@@ -75,6 +79,7 @@ def start_checkout(
         success_url=request.success_url or settings.checkout_success_url,
         cancel_url=request.cancel_url or settings.checkout_cancel_url,
         expires_at=expires_at,
+        tax=tax,
     )
     created = gateway.create_checkout_session(params=params, idempotency_key=key)
     return CheckoutStarted(

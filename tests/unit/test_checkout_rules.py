@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from agents.catalog.loader import load_catalog, parse_catalog
@@ -9,11 +11,14 @@ from agents.checkout.rules import (
     MAX_QUANTITY,
     CheckoutRequest,
     check_currency,
+    checkout_tax,
     idempotency_key,
     offer_for,
     session_params,
 )
-from core.errors import InvalidInput, MonetaError, NotFound
+from agents.pricing.taxes import TaxRate
+from agents.taxes.decision import TaxDecision
+from core.errors import Conflict, InvalidInput, MonetaError, NotFound
 
 RETIRED = """
 products:
@@ -130,3 +135,48 @@ def test_the_idempotency_key_follows_what_is_bought_and_the_request_key() -> Non
     assert key != idempotency_key(request, offer_for(cat, request), "r2")
     coded = CheckoutRequest(7, "pro_monthly", promotion_code="SAVE10")
     assert key != idempotency_key(coded, offer_for(cat, coded), "r1")
+
+
+def _tax(percent: str | None, *, synced: str | None = None, automatic: bool = False) -> TaxDecision:
+    rate = None if percent is None else TaxRate(Decimal(percent))
+    return TaxDecision(rate, False, automatic, "eu_vat", "VAT", "DE", synced)
+
+
+def _session_with(tax: TaxDecision) -> dict[str, object]:
+    request = CheckoutRequest(7, "pro_monthly")
+    return session_params(
+        request,
+        offer_for(load_catalog(), request),
+        stripe_customer_id="cus_7",
+        stripe_price_id="price_pro",
+        discounts=[],
+        success_url="https://ok",
+        cancel_url="https://no",
+        tax=tax,
+    )
+
+
+def test_our_synced_rate_goes_on_the_line_item() -> None:
+    params = _session_with(_tax("19", synced="txr_de"))
+    assert params["line_items"] == [{"price": "price_pro", "quantity": 1, "tax_rates": ["txr_de"]}]
+    assert "automatic_tax" not in params
+
+
+def test_stripe_automatic_tax_is_switched_on_and_the_address_saved() -> None:
+    params = _session_with(_tax(None, automatic=True))
+    assert params["automatic_tax"] == {"enabled": True}
+    assert params["customer_update"] == {"address": "auto"}
+    assert params["line_items"] == [{"price": "price_pro", "quantity": 1}]
+
+
+def test_untaxed_and_zero_rated_customers_get_no_tax_parameters() -> None:
+    for tax in (_tax(None), _tax("0")):
+        params = _session_with(tax)
+        assert "automatic_tax" not in params
+        assert params["line_items"] == [{"price": "price_pro", "quantity": 1}]
+
+
+def test_a_taxed_customer_whose_rate_is_not_on_stripe_is_refused() -> None:
+    with pytest.raises(Conflict) as refused:
+        checkout_tax(_tax("19"))
+    assert refused.value.code == "tax_rate_not_synced"
