@@ -18,12 +18,8 @@ from agents.billing.mirror import (
     outcome_of,
 )
 from agents.billing.partner_tasks import request_clawback, request_commission_restore
-from agents.billing.stripe_objects import (
-    embedded_refunds,
-    event_object,
-    read_dispute,
-    read_refund,
-)
+from agents.billing.stripe_objects import event_object
+from agents.billing.stripe_payments import embedded_refunds, read_dispute, read_refund
 from agents.context import AgentContext
 from agents.ledger_journal.stripe_postings import post_dispute, post_refund
 from agents.notification.requests import notify

@@ -13,12 +13,8 @@ from agents.billing.checkout_links import link_reference_customer
 from agents.billing.followups import record_business_event, request_provisioning, send_welcome
 from agents.billing.mirror import Outcome, ensure_customer
 from agents.billing.partner_tasks import request_referral_attribution
-from agents.billing.stripe_objects import (
-    CheckoutSnapshot,
-    event_object,
-    event_time,
-    read_checkout_session,
-)
+from agents.billing.stripe_objects import event_object, event_time
+from agents.billing.stripe_payments import CheckoutSnapshot, read_checkout_session
 from agents.context import AgentContext
 from agents.ledger_journal.stripe_postings import post_payment
 from agents.notification.requests import notify

@@ -20,17 +20,15 @@ from agents.billing.mirror import (
     write_settling_ties,
 )
 from agents.billing.partner_tasks import request_commissions
-from agents.billing.stripe_objects import (
+from agents.billing.stripe_invoices import (
     InvoiceSnapshot,
     PaymentRef,
-    event_object,
-    event_time,
-    expandable_id,
     invoice_payment_refs,
     invoice_payments_left_out,
     read_invoice,
     read_invoice_payments,
 )
+from agents.billing.stripe_objects import event_object, event_time, expandable_id
 from agents.context import AgentContext
 from agents.dunning.requests import report_invoice_closed, report_payment_failed
 from agents.ledger_journal.stripe_postings import post_payment

@@ -12,13 +12,8 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from agents.billing.stripe_objects import (
-    _sub,
-    expandable_id,
-    snapshot_columns,
-    sum_of_amounts,
-    timestamp,
-)
+from agents.billing.stripe_invoices import sum_of_amounts
+from agents.billing.stripe_objects import expandable_id, snapshot_columns, sub_field, timestamp
 from agents.context import AgentContext
 from core.errors import RetryableError
 from db.models import InvoiceLine
@@ -50,7 +45,7 @@ class LineSnapshot:
 def _parent_detail(line: dict[str, Any], field: str) -> Any:
     """`field` of the endive parent (subscription item or invoice item details)."""
     for kind in ("subscription_item_details", "invoice_item_details"):
-        value = _sub(line, "parent", kind, field)
+        value = sub_field(line, "parent", kind, field)
         if value is not None:
             return value
     return None
@@ -58,7 +53,11 @@ def _parent_detail(line: dict[str, Any], field: str) -> Any:
 
 def read_line(line: dict[str, Any]) -> LineSnapshot:
     """An endive line (`pricing`, `parent`, `taxes`) or a legacy one (`plan`, `tax_amounts`)."""
-    price = _sub(line, "pricing", "price_details", "price") or line.get("price") or line.get("plan")
+    price = (
+        sub_field(line, "pricing", "price_details", "price")
+        or line.get("price")
+        or line.get("plan")
+    )
     proration = _parent_detail(line, "proration")
     taxes = line.get("taxes") if line.get("taxes") is not None else line.get("tax_amounts")
     return LineSnapshot(
@@ -67,8 +66,8 @@ def read_line(line: dict[str, Any]) -> LineSnapshot:
         amount=int(line.get("amount") or 0),
         currency=(line.get("currency") or "usd").lower(),
         quantity=line["quantity"] if isinstance(line.get("quantity"), int) else 1,
-        period_start=timestamp(_sub(line, "period", "start")),
-        period_end=timestamp(_sub(line, "period", "end")),
+        period_start=timestamp(sub_field(line, "period", "start")),
+        period_end=timestamp(sub_field(line, "period", "end")),
         proration=bool(line.get("proration") if proration is None else proration),
         stripe_price_id=expandable_id(price),
         stripe_subscription_id=expandable_id(_parent_detail(line, "subscription"))

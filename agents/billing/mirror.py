@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
-from agents.billing.stripe_objects import read_charge, read_customer
+from agents.billing.stripe_objects import read_customer
+from agents.billing.stripe_payments import read_charge
 from agents.context import AgentContext
 from agents.ledger_journal.stripe_postings import post_payment
 from core.clock import from_timestamp

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.billing.stripe_objects import CheckoutSnapshot, event_object, event_time
+from agents.billing.stripe_objects import event_object, event_time
+from agents.billing.stripe_payments import CheckoutSnapshot
 from agents.context import AgentContext
 from tools.stripe.amounts import invoice_tax
 

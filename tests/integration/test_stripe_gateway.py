@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import stripe
 
-from agents.billing.stripe_objects import invoice_payment_refs, invoice_payments_left_out
+from agents.billing.stripe_invoices import invoice_payment_refs, invoice_payments_left_out
 from tests.support.localstripe import TEST_API_KEY, register_webhook
 from tests.support.stripe_faults import StripeFaultProxy
 from tools.stripe import client as client_module

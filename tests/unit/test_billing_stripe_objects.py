@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agents.billing.stripe_objects import (
+from agents.billing.stripe_invoices import (
     PaymentRef,
     invoice_payment_refs,
     invoice_payments_left_out,
-    plan_key,
-    read_discount,
     read_invoice,
-    read_subscription,
 )
+from agents.billing.stripe_objects import plan_key, read_discount, read_subscription
 from tests.support.stripe_events import fixture
 
 START, END = 1_790_000_000, 1_792_592_000

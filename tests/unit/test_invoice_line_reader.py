@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from agents.billing.invoice_lines import read_line
-from agents.billing.stripe_objects import invoice_totals
+from agents.billing.stripe_invoices import invoice_totals
 from tests.support.stripe_events import fixture
 
 
