@@ -23,6 +23,7 @@ from api.ops import inbox as ops_inbox
 from api.ops import payouts as ops_payouts
 from api.ops import tasks as ops_tasks
 from api.problems import install_problem_details, problem_response
+from api.raw_routes import RawRoutes
 from api.sandbox import checkout_page as sandbox_checkout
 from api.v1 import access as v1_access
 from api.v1 import affiliates as v1_affiliates
@@ -63,11 +64,10 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
 
     app = FastAPI(title="Moneta", lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.webhook_counters = WebhookCounters()
+    app.state.webhook_counters = counters = WebhookCounters()
     app.add_exception_handler(MonetaError, _moneta_error)
     install_problem_details(app)
     app.include_router(health.router)
-    app.include_router(webhooks.router)
     for ops in (ops_approvals, ops_tasks, ops_customers, ops_inbox, ops_analytics, ops_copilot):
         app.include_router(ops.router)
     app.include_router(ops_api_keys.router)
@@ -89,6 +89,8 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
     install_branding(app, runtime)  # inside the metering middleware: it needs the key's owner
     install_api_metering(app, runtime)
     mount_console(app)
+    webhook = webhooks.StripeWebhookEndpoint(runtime, counters)
+    app.add_middleware(RawRoutes, routes={webhooks.PATH: webhook})  # outermost: added last
     return app
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.console import analytics, approvals, copilot, customers, dashboard, inbox, login, tasks
 
@@ -31,11 +31,25 @@ def mount_console(app: FastAPI) -> None:
     static = StaticFiles(directory=str(Path(__file__).parent / "static"))
     app.mount("/console/static", static, name="console-static")
 
-    @app.middleware("http")
-    async def console_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith("/console"):
-            response.headers.update(SECURITY_HEADERS)
-        return response
+    app.add_middleware(ConsoleSecurityHeaders)
+
+
+class ConsoleSecurityHeaders:
+    """SECURITY_HEADERS on every /console answer. Pure ASGI: other requests pass at the cost
+    of one prefix test, where an `@app.middleware("http")` function ran Starlette's
+    BaseHTTPMiddleware (a task group and a response stream) on every request of the API."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/console"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(SECURITY_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

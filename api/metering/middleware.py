@@ -12,16 +12,14 @@ answers are counted, and health, metrics and docs paths are never metered.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.asgi_responses import send_problem
 from api.metering.admission import Admission, ApiAdmission
 from api.metering.call_buffer import ApiCallRecorder
-from api.problems import MEDIA_TYPE, problem_body
 from orchestrator.access.api_keys import looks_like_api_key
 
 SKIPPED_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
@@ -55,12 +53,13 @@ class ApiUsageMiddleware:
             return
         admission = await run_in_threadpool(self.admission.admit, secret)
         if admission.owner is None or admission.decision is None:
-            await _refuse(send, scope, 401, "unauthorized", "unknown or revoked API key", {})
+            detail = "unknown or revoked API key"
+            await send_problem(send, scope["path"], 401, "unauthorized", detail)
             return
         headers = admission.decision.headers()
         if not admission.decision.admitted:
             detail = f"rate limit reached; retry in {headers['Retry-After']}s"
-            await _refuse(send, scope, 429, "rate_limited", detail, headers)
+            await send_problem(send, scope["path"], 429, "rate_limited", detail, headers)
             return
         scope.setdefault("state", {})[OWNER_STATE] = admission.owner
         await self._call_and_count(scope, receive, send, admission)
@@ -111,14 +110,3 @@ def _api_key(scope: Scope) -> str | None:
             if scheme.lower() == "bearer" and looks_like_api_key(token.strip()):
                 return token.strip()
     return None
-
-
-async def _refuse(
-    send: Send, scope: Scope, status: int, code: str, detail: str, headers: dict[str, str]
-) -> None:
-    body = json.dumps(problem_body(scope["path"], status, code, detail)).encode()
-    raw: list[Any] = [(b"content-type", MEDIA_TYPE.encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-    raw.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})

@@ -298,3 +298,16 @@ def test_webhook_is_refused_when_live_stripe_has_no_signing_secret(
 
     assert (response.status_code, response.json()["code"]) == (400, "no_secret")
     assert_nothing_stored(database, transport)
+
+
+def test_a_webhook_not_posted_is_refused_with_the_allowed_method(
+    client: TestClient, database: Database, transport: StreamTransport
+) -> None:
+    response = client.get(URL)
+
+    assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")
+    assert response.headers["allow"] == "POST"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["instance"] == URL
+    assert_nothing_stored(database, transport)
+    assert client.get("/metrics").text.count('reason="method_not_allowed"') == 1
