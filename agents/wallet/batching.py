@@ -1,25 +1,28 @@
 """Group commit of reserved deductions: many callers' debits written in one transaction.
 
-The debits are inserted in one statement (conflict-ignore on the idempotency key) and each
-customer's total is taken from the balance with one conditional UPDATE. If any customer's total
-no longer fits (Redis was behind), the caller redoes the batch one debit at a time
-(`write_alone`), so the guard is exactly the single-debit one.
+The debits are inserted in one statement (conflict-ignore on the idempotency key; on
+PostgreSQL a fixed statement over arrays, so no multi-row INSERT is built and parsed per
+batch) and each customer's total is taken from the balance with one conditional UPDATE. If any
+customer's total no longer fits (Redis was behind), the caller redoes the batch one debit at a
+time (`write_alone`), so the guard is exactly the single-debit one.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import or_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, or_, text, update
+from sqlalchemy.orm import Session
 
 from agents.wallet import ledger
 from agents.wallet.rules import CONSUME
 from core.clock import utcnow
+from db.base import UTCDateTime
 from db.models import WalletAccount, WalletDebit
 from db.session import Database
-from db.statements import affected_rows
+from db.statements import affected_rows, insert_ignore_many
 
 
 class GuardFailed(Exception):
@@ -40,27 +43,11 @@ def write_together(database: Database, batch: list[Debit]) -> list[str]:
     Raises GuardFailed (nothing written) when a customer's total no longer fits.
     """
     now = utcnow()
-    rows = [
-        {
-            "customer_id": d.customer_id,
-            "tokens": d.tokens,
-            "kind": CONSUME,
-            "feature": d.feature,
-            "idempotency_key": d.key,
-            "created_at": now,
-        }
-        for d in batch
-    ]
+    firsts: dict[str, Debit] = {}
+    for debit in batch:  # a key twice in the batch: its first debit is the one written
+        firsts.setdefault(debit.key, debit)
     with database.transaction() as session:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        inserted = set(
-            session.scalars(
-                dialect.insert(WalletDebit)
-                .values(rows)
-                .on_conflict_do_nothing()
-                .returning(WalletDebit.idempotency_key)
-            )
-        )
+        inserted = _insert_debits(session, list(firsts.values()), now)
         totals: dict[int, int] = defaultdict(int)
         outcomes = []
         for debit in batch:
@@ -85,6 +72,41 @@ def write_together(database: Database, batch: list[Debit]) -> list[str]:
             if affected_rows(taken) != 1:
                 raise GuardFailed(customer_id)
     return outcomes
+
+
+_INSERT_DEBITS = text(
+    "INSERT INTO wallet_debits (customer_id, tokens, kind, feature, idempotency_key, created_at)"
+    " SELECT d.customer_id, d.tokens, :kind, d.feature, d.idempotency_key, :now"
+    " FROM unnest(CAST(:customers AS BIGINT[]), CAST(:tokens AS BIGINT[]),"
+    " CAST(:features AS TEXT[]), CAST(:keys AS TEXT[]))"
+    " AS d(customer_id, tokens, feature, idempotency_key)"
+    " ON CONFLICT DO NOTHING RETURNING idempotency_key"
+).bindparams(bindparam("now", type_=UTCDateTime))
+
+
+def _insert_debits(session: Session, debits: list[Debit], now: datetime) -> set[str]:
+    """Insert the debits (distinct keys) unless their key exists: the keys inserted."""
+    if session.get_bind().dialect.name != "postgresql":
+        rows = [
+            {
+                "customer_id": d.customer_id,
+                "tokens": d.tokens,
+                "kind": CONSUME,
+                "feature": d.feature,
+                "idempotency_key": d.key,
+                "created_at": now,
+            }
+            for d in debits
+        ]
+        return set(insert_ignore_many(session, WalletDebit, rows, "idempotency_key"))
+    arrays = {
+        "customers": [d.customer_id for d in debits],
+        "tokens": [d.tokens for d in debits],
+        "features": [d.feature for d in debits],
+        "keys": [d.key for d in debits],
+    }
+    found = session.connection().execute(_INSERT_DEBITS, {"kind": CONSUME, "now": now, **arrays})
+    return set(found.scalars())
 
 
 def write_alone(database: Database, debit: Debit) -> str:
