@@ -208,26 +208,7 @@ class TaskRunner:
         )
 
     def _finish(self, session: Any, task_id: int, result: dict[str, Any] | None) -> None:
-        now = utcnow()
-        done = _execute_on_connection(
-            session,
-            update(Task)
-            .where(
-                Task.id == task_id,
-                Task.status == TaskStatus.RUNNING,
-                Task.lease_owner == self.owner,
-            )
-            .values(
-                status=TaskStatus.DONE,
-                result=result,
-                finished_at=now,
-                updated_at=now,
-                lease_until=None,
-                last_error=None,
-            ),
-        )
-        if affected_rows(done) != 1:
-            raise LeaseLost(task_id)
+        self._finish_many(session, {task_id: result})
 
     def _run_effect_free(self, tasks: list[TaskInfo]) -> list[Outcome]:
         """Run effect-free handlers, then mark every success done in one executemany UPDATE
@@ -265,25 +246,11 @@ class TaskRunner:
         """Mark tasks done in one executemany UPDATE: tasks we claimed (still ours to finish),
         or, `locked`, claimable rows this transaction holds (the attempt is counted here)."""
         now = utcnow()
-        statement = update(Task).values(
-            status=TaskStatus.DONE,
-            result=bindparam("task_result", type_=Task.result.type),
-            finished_at=now,
-            updated_at=now,
-            lease_until=None,
-            last_error=None,
-        )
-        if locked:
-            statement = statement.where(Task.id == bindparam("task_id")).values(
-                attempts=Task.attempts + 1, lease_owner=self.owner
-            )
-        else:
-            statement = statement.where(
-                Task.id == bindparam("task_id"),
-                Task.status == TaskStatus.RUNNING,
-                Task.lease_owner == self.owner,
-            )
-        rows = [{"task_id": tid, "task_result": result} for tid, result in results.items()]
+        rows = [
+            {"task_id": tid, "task_result": result, "now": now, "owner": self.owner}
+            for tid, result in results.items()
+        ]
+        statement = _DONE_LOCKED if locked else _DONE_CLAIMED
         finished = session.connection().execute(statement, rows)
         if affected_rows(finished) != len(rows):
             raise LeaseLost(sorted(results))
@@ -329,6 +296,33 @@ class TaskRunner:
             exc_info=not isinstance(exc, PermanentError),
         )
         return Outcome(task.id, TaskStatus.DEAD if dead else "retry", error)
+
+
+def _done_statement(*conditions: ColumnElement[bool], **values: Any) -> Executable:
+    """UPDATE tasks to done, one row per parameter set (task_id, task_result, now, owner);
+    built once, so a finish pays for neither building it nor its cache key."""
+    now = bindparam("now", type_=Task.finished_at.type)
+    return (
+        update(Task)
+        .where(Task.id == bindparam("task_id"), *conditions)
+        .values(
+            status=TaskStatus.DONE,
+            result=bindparam("task_result", type_=Task.result.type),
+            finished_at=now,
+            updated_at=now,
+            lease_until=None,
+            last_error=None,
+            **values,
+        )
+    )
+
+
+# A task we claimed, only while it is still ours.
+_DONE_CLAIMED = _done_statement(
+    Task.status == TaskStatus.RUNNING, Task.lease_owner == bindparam("owner")
+)
+# A claimable row this transaction holds locked: the attempt is counted here.
+_DONE_LOCKED = _done_statement(attempts=Task.attempts + 1, lease_owner=bindparam("owner"))
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:

@@ -6,13 +6,12 @@ from datetime import date
 from typing import Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph import END, START, StateGraph
 
 from agents.analytics.daily import aggregate_day
 from agents.analytics.events import record_event
 from agents.analytics.narrative import write_narrative
 from agents.context import AgentContext, TaskInfo
-from agents.task_graph import context_of, run_task_graph
+from agents.task_graph import build_task_graph, context_of, run_task_graph
 from core.errors import PermanentError
 
 
@@ -55,27 +54,17 @@ NODE_FOR_KIND = {
 }
 
 
-def _route(state: AnalyticsState) -> str:
-    return NODE_FOR_KIND[state["kind"]]
-
-
-def build_graph() -> Any:
-    graph = StateGraph(AnalyticsState)
-    graph.add_node("record_business_event", record_business_event)
-    graph.add_node("write_daily_snapshot", write_daily_snapshot)
-    graph.add_node("write_day_narrative", write_day_narrative)
-    graph.add_conditional_edges(START, _route, list(NODE_FOR_KIND.values()))
-    graph.add_edge("record_business_event", END)
-    graph.add_edge("write_daily_snapshot", END)
-    graph.add_edge("write_day_narrative", END)
-    return graph.compile()
-
-
-_GRAPH = build_graph()
+_GRAPH = build_task_graph(
+    AnalyticsState,
+    {
+        "record_business_event": record_business_event,
+        "write_daily_snapshot": write_daily_snapshot,
+        "write_day_narrative": write_day_narrative,
+    },
+    NODE_FOR_KIND,
+)
 
 
 def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:
     """Run one analytics task inside the task's unit of work."""
-    if task.kind not in NODE_FOR_KIND:
-        raise PermanentError(f"the analytics agent does not handle {task.kind!r}")
     return run_task_graph(_GRAPH, ctx, task)

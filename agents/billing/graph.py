@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph import END, START, StateGraph
 
 from agents.approvals.expiry import expire_due_approvals
 from agents.approved_actions.graph import advance_action
@@ -14,7 +13,7 @@ from agents.billing.reconcile import reconcile_events
 from agents.billing.refunds import advance_refund
 from agents.context import AgentContext, TaskInfo
 from agents.subscriptions.apply import apply_subscription_change
-from agents.task_graph import context_of, run_task_graph
+from agents.task_graph import build_task_graph, context_of, run_task_graph
 
 
 class BillingState(TypedDict, total=False):
@@ -59,25 +58,18 @@ NODE_FOR_KIND = {
 }
 
 
-def _route(state: BillingState) -> str:
-    return NODE_FOR_KIND[state["kind"]]
-
-
-def build_graph() -> Any:
-    graph = StateGraph(BillingState)
-    graph.add_node("apply_stripe_event", apply_stripe_event)
-    graph.add_node("reconcile_with_stripe", reconcile_with_stripe)
-    graph.add_node("run_refund", run_refund)
-    graph.add_node("run_approved_action", run_approved_action)
-    graph.add_node("expire_approvals", expire_approvals)
-    graph.add_node("change_subscription", change_subscription)
-    graph.add_conditional_edges(START, _route, list(NODE_FOR_KIND.values()))
-    for node in set(NODE_FOR_KIND.values()):
-        graph.add_edge(node, END)
-    return graph.compile()
-
-
-_GRAPH = build_graph()
+_GRAPH = build_task_graph(
+    BillingState,
+    {
+        "apply_stripe_event": apply_stripe_event,
+        "reconcile_with_stripe": reconcile_with_stripe,
+        "run_refund": run_refund,
+        "run_approved_action": run_approved_action,
+        "expire_approvals": expire_approvals,
+        "change_subscription": change_subscription,
+    },
+    NODE_FOR_KIND,
+)
 
 
 def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:

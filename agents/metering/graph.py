@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph import END, START, StateGraph
 
 from agents.context import AgentContext, TaskInfo
 from agents.metering.alerts import raise_usage_alerts
 from agents.metering.overage import bill_overage, close_period
-from agents.task_graph import context_of, run_task_graph
+from agents.task_graph import build_task_graph, context_of, run_task_graph
 
 
 class MeteringState(TypedDict, total=False):
@@ -38,22 +37,15 @@ NODE_FOR_KIND = {
 }
 
 
-def _route(state: MeteringState) -> str:
-    return NODE_FOR_KIND[state["kind"]]
-
-
-def build_graph() -> Any:
-    graph = StateGraph(MeteringState)
-    graph.add_node("evaluate_alerts", evaluate_alerts)
-    graph.add_node("close_usage_period", close_usage_period)
-    graph.add_node("bill_usage_overage", bill_usage_overage)
-    graph.add_conditional_edges(START, _route, list(NODE_FOR_KIND.values()))
-    for node in NODE_FOR_KIND.values():
-        graph.add_edge(node, END)
-    return graph.compile()
-
-
-_GRAPH = build_graph()
+_GRAPH = build_task_graph(
+    MeteringState,
+    {
+        "evaluate_alerts": evaluate_alerts,
+        "close_usage_period": close_usage_period,
+        "bill_usage_overage": bill_usage_overage,
+    },
+    NODE_FOR_KIND,
+)
 
 
 def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:
