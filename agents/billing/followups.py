@@ -1,7 +1,7 @@
-"""Work the billing agent hands on: provisioning and analytics, each with a dedupe key.
+"""Work the billing agent hands on (provisioning, e-mails) and the analytics events it records.
 
-Submitted in the event's unit of work (e-mails likewise, through the notification agent's
-`notify`), so an event applied again (redelivery, reconciliation) adds no second task.
+All in the event's unit of work, each under a dedupe key, so an event applied again
+(redelivery, reconciliation) adds no second task and no second analytics event.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from agents.analytics.events import record_event
 from agents.billing.stripe_objects import event_time
 from agents.context import AgentContext
 from agents.notification.requests import notify
@@ -35,7 +36,12 @@ def record_business_event(
     data: dict[str, Any] | None = None,
     subject: str | None = None,
 ) -> None:
-    """One analytics event per Stripe event and kind (`subject` tells apart several per event)."""
+    """One analytics event per Stripe event and kind (`subject` tells apart several per event).
+
+    Written here, with the billing records it describes, rather than handed to the analytics
+    agent as a task: it is one insert-or-ignore, and a task of its own (claim, run, commit,
+    stream round trips) cost several times that per renewal.
+    """
     dedupe_key = f"analytics:{event['id']}:{kind}" + (f":{subject}" if subject else "")
     payload = {
         "dedupe_key": dedupe_key,
@@ -46,7 +52,7 @@ def record_business_event(
         "currency": currency,
         "data": jsonable(data or {}),
     }
-    ctx.submit("analytics.record", payload, dedupe_key=dedupe_key)
+    record_event(ctx.session, payload)
 
 
 def jsonable(values: dict[str, Any]) -> dict[str, Any]:

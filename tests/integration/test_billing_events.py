@@ -12,6 +12,7 @@ from sqlalchemy import select
 from agents.billing import graph
 from core.settings import Settings
 from db.models import (
+    AnalyticsEvent,
     Customer,
     Dispute,
     Invoice,
@@ -149,6 +150,10 @@ class Billing:
     def followups(self, kind: str) -> list[dict[str, Any]]:
         """Payloads of tasks of `kind` that billing submitted."""
         return [t.payload for t in self.rows(Task, kind=kind)]
+
+    def analytics_events(self) -> list[AnalyticsEvent]:
+        """Business events billing recorded, in the order it recorded them."""
+        return self.rows(AnalyticsEvent)
 
 
 @pytest.fixture
@@ -343,9 +348,9 @@ def test_subscription_created_mirrors_plan_period_discount_and_follows_up(
 
     customer_id = billing.one(Customer).id
     assert billing.followups("provisioning.sync") == [{"customer_id": customer_id}]
-    [started] = billing.followups("analytics.record")
-    assert started["type"] == "subscription_started" and started["amount"] == 5800
-    assert started["dedupe_key"] == f"analytics:{evt['id']}:subscription_started"
+    [started] = billing.analytics_events()
+    assert started.type == "subscription_started" and started.amount == 5800
+    assert started.dedupe_key == f"analytics:{evt['id']}:subscription_started"
     [welcome] = billing.followups("notification.send")
     assert welcome["template"] == "welcome" and welcome["key"] == "welcome:cus_ada"
     assert welcome["customer_id"] == customer_id
@@ -360,7 +365,7 @@ def test_subscription_deleted_records_churn_and_tells_the_customer_once(billing:
 
     sub = billing.one(Subscription)
     assert sub.status == "canceled" and sub.ended_at is not None
-    kinds = [p["type"] for p in billing.followups("analytics.record")]
+    kinds = [e.type for e in billing.analytics_events()]
     assert kinds == ["subscription_started", "subscription_canceled"]
     canceled = [p for p in billing.followups("notification.send") if p["template"] != "welcome"]
     assert len(canceled) == 1 and canceled[0]["template"] == "subscription_canceled"
@@ -400,7 +405,7 @@ def test_subscription_updated_before_created_ends_in_the_updated_state(billing: 
         (T0, "incomplete"),
         (T0 + 60, "active"),
     ]
-    assert [p["type"] for p in billing.followups("analytics.record")] == ["subscription_started"]
+    assert [e.type for e in billing.analytics_events()] == ["subscription_started"]
 
 
 def test_stale_event_changes_nothing_and_triggers_no_work(billing: Billing) -> None:
@@ -555,7 +560,7 @@ def test_invoice_payments_unreachable_retries_the_task_and_applies_nothing(
         assert billing.rows(model) == []
     assert billing.inbox(paid["id"]).handled_at is None
     assert billing.followups("notification.send") == []
-    assert billing.followups("analytics.record") == []
+    assert billing.analytics_events() == []
 
     stripe_fake.invoice_payments_error = None
     assert billing.run(task_id).status == TaskStatus.DONE
@@ -615,7 +620,7 @@ def test_same_event_applied_five_times_has_one_set_of_effects(
     assert len(billing.rows(Invoice)) == 1 and len(billing.rows(Payment)) == 1
     assert len(billing.rows(Customer)) == 1
     assert [p["template"] for p in billing.followups("notification.send")] == ["receipt"]
-    assert [p["type"] for p in billing.followups("analytics.record")] == ["payment_succeeded"]
+    assert [e.type for e in billing.analytics_events()] == ["payment_succeeded"]
 
 
 def test_payment_failed_notifies_per_attempt_but_not_after_the_invoice_was_paid(
@@ -633,8 +638,8 @@ def test_payment_failed_notifies_per_attempt_but_not_after_the_invoice_was_paid(
         ("payment_failed", "payment_failed:in_ada_1:1"),
         ("receipt", "receipt:in_ada_1"),
     ]
-    failed = [p for p in billing.followups("analytics.record") if p["type"] == "payment_failed"]
-    assert len(failed) == 2 and failed[0]["amount"] == 2900
+    failed = [e for e in billing.analytics_events() if e.type == "payment_failed"]
+    assert len(failed) == 2 and failed[0].amount == 2900
 
 
 def test_payment_action_required_sends_the_hosted_invoice_link(billing: Billing) -> None:
@@ -699,8 +704,8 @@ def test_charge_refunded_mirrors_refunds_and_tells_the_customer_once(
     [note] = billing.followups("notification.send")
     assert note["key"] == "refund_issued:re_1"
     assert note["context"] == {"amount": 1000, "currency": "usd"}
-    [counted] = billing.followups("analytics.record")
-    assert counted["type"] == "refund" and counted["amount"] == 1000
+    [counted] = billing.analytics_events()
+    assert counted.type == "refund" and counted.amount == 1000
     assert len(billing.followups("provisioning.sync")) == 2
 
 
@@ -719,8 +724,8 @@ def test_dispute_on_an_unmirrored_charge_fetches_it_then_records_open_and_close(
     assert (dispute.status, dispute.payment_id) == ("lost", payment.id)
     customer_id = billing.one(Customer).id
     assert payment.customer_id == customer_id
-    facts = billing.followups("analytics.record")
-    assert [(f["type"], f["data"]["status"]) for f in facts] == [
+    facts = billing.analytics_events()
+    assert [(f.type, f.data["status"]) for f in facts] == [
         ("dispute_opened", "warning_needs_response"),
         ("dispute_closed", "lost"),
     ]
@@ -730,7 +735,7 @@ def test_dispute_on_an_unmirrored_charge_fetches_it_then_records_open_and_close(
 def test_unknown_event_type_is_marked_ignored(billing: Billing) -> None:
     evt = event("payout.paid", fixture("payout"), created=T0)
     assert billing.deliver(evt) == "ignored"
-    assert billing.followups("analytics.record") == []
+    assert billing.analytics_events() == []
 
 
 # Reconciliation.
