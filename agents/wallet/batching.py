@@ -13,16 +13,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, text, update
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from agents.wallet import ledger
 from agents.wallet.rules import CONSUME
 from core.clock import utcnow
 from db.base import UTCDateTime
-from db.models import WalletAccount, WalletDebit
+from db.models import WalletDebit
 from db.session import Database
-from db.statements import affected_rows, insert_ignore_many
+from db.statements import insert_ignore_many
 
 
 class GuardFailed(Exception):
@@ -57,19 +57,7 @@ def write_together(database: Database, batch: list[Debit]) -> list[str]:
             if first:
                 totals[debit.customer_id] += debit.tokens
         for customer_id, total in sorted(totals.items()):
-            taken = session.execute(
-                update(WalletAccount)
-                .where(
-                    WalletAccount.customer_id == customer_id,
-                    WalletAccount.balance >= total,
-                    or_(
-                        WalletAccount.next_expiry_at.is_(None),
-                        WalletAccount.next_expiry_at > now,
-                    ),
-                )
-                .values(balance=WalletAccount.balance - total, updated_at=now)
-            )
-            if affected_rows(taken) != 1:
+            if not ledger.take_from_balance(session, customer_id, total, now):
                 raise GuardFailed(customer_id)
     return outcomes
 

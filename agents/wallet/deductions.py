@@ -1,5 +1,9 @@
 """Deductions in batches: callers queue, one writer thread settles many at once.
 
+Callers join the open batch and wait on its one event (cheaper for the writer than a future
+per debit); a busy writer lingers briefly until as many callers as recent batches had
+have joined, so callers woken together are settled together.
+
 Per batch, in order: one pipelined Lua call per customer reserves against the cached balances
 (a missing cache is rebuilt from the database, then reserved again); the reserved debits are
 written together (`batching.write_together`); a replayed key, and a request the cache found
@@ -10,11 +14,9 @@ so Redis can be flushed at any time and nothing is overspent.
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections import defaultdict
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+import time
+from collections import defaultdict, deque
 
 from agents.wallet import ledger
 from agents.wallet.batching import Debit, GuardFailed, write_alone, write_together
@@ -24,18 +26,21 @@ from db.models import Customer
 from db.session import Database
 
 MAX_BATCH = 500
+# A busy writer waits at most this long for as many callers as its last batch had: callers
+# woken by one batch queue their next debit within it, and one batch costs far less than two.
+LINGER_SECONDS = 0.002
 
 Outcome = str | Exception
 """DEDUCTED, DUPLICATE or INSUFFICIENT, or what went wrong for this debit"""
 
 
-@dataclass
-class _Queued:
-    debit: Debit
-    outcome: Future[str] = field(default_factory=Future)
+class _Batch:
+    """Debits settled together; their callers wait on one event, not one future each."""
 
-
-_STOP = _Queued(Debit(0, 0, "", ""))
+    def __init__(self) -> None:
+        self.debits: list[Debit] = []
+        self.outcomes: list[Outcome] = []
+        self.settled = threading.Event()
 
 
 class DeductionQueue:
@@ -44,22 +49,38 @@ class DeductionQueue:
     def __init__(self, database: Database, reservations: BalanceReservations) -> None:
         self.database = database
         self.reservations = reservations
-        self._queue: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
+        self._arrived = threading.Condition()
+        self._batches: deque[_Batch] = deque()
+        self._expected = 1  # callers the recent batches had
+        self._stopping = False
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
     def deduct(self, debit: Debit) -> str:
         self._ensure_writer()
-        queued = _Queued(debit)
-        self._queue.put(queued)
-        return queued.outcome.result()
+        with self._arrived:
+            if not self._batches or len(self._batches[-1].debits) >= MAX_BATCH:
+                self._batches.append(_Batch())
+            batch = self._batches[-1]
+            index = len(batch.debits)
+            batch.debits.append(debit)
+            if index == 0 or index + 1 >= self._expected:
+                self._arrived.notify()
+        batch.settled.wait()
+        outcome = batch.outcomes[index]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     def close(self) -> None:
         """Stop the writer once what is queued is settled."""
         if self._thread is not None:
-            self._queue.put(_STOP)
+            with self._arrived:
+                self._stopping = True
+                self._arrived.notify()
             self._thread.join(10)
             self._thread = None
+            self._stopping = False
 
     def _ensure_writer(self) -> None:
         if self._thread is None:
@@ -71,27 +92,34 @@ class DeductionQueue:
                     self._thread.start()
 
     def _settle_forever(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < MAX_BATCH and batch[-1] is not _STOP:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stopping = batch[-1] is _STOP
-            work = [queued for queued in batch if queued is not _STOP]
-            if work:
-                try:
-                    outcomes = self._settle([queued.debit for queued in work])
-                except Exception as error:  # Redis or the database failed: every caller hears it
-                    outcomes = [error] * len(work)
-                for queued, outcome in zip(work, outcomes, strict=True):
-                    if isinstance(outcome, Exception):
-                        queued.outcome.set_exception(outcome)
-                    else:
-                        queued.outcome.set_result(outcome)
-            if stopping:
-                return
+        while (batch := self._next_batch()) is not None:
+            try:
+                batch.outcomes = self._settle(batch.debits)
+            except Exception as error:  # Redis or the database failed: every caller hears it
+                batch.outcomes = [error] * len(batch.debits)
+            batch.settled.set()
+
+    def _next_batch(self) -> _Batch | None:
+        """The oldest batch once it holds as many debits as recent ones had (or lingered long
+        enough); None when stopping with nothing queued."""
+        with self._arrived:
+            while not self._batches and not self._stopping:
+                self._arrived.wait()
+            if not self._batches:
+                return None
+            deadline = time.monotonic() + LINGER_SECONDS
+            while (
+                len(self._batches) == 1
+                and len(self._batches[0].debits) < self._expected
+                and not self._stopping
+                and (left := deadline - time.monotonic()) > 0
+            ):
+                self._arrived.wait(left)
+            batch = self._batches.popleft()
+            # Remembered with decay: two halves of the callers alternating would each meet a
+            # plain "as many as last time" and never merge back into one batch.
+            self._expected = max(len(batch.debits), self._expected * 3 // 4)
+            return batch
 
     def _settle(self, debits: list[Debit]) -> list[Outcome]:
         held = self._reserve(debits)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from agents.wallet.rules import (
@@ -22,6 +22,7 @@ from agents.wallet.rules import (
     remaining_by_grant,
 )
 from core.clock import utcnow
+from db.base import UTCDateTime
 from db.models import WalletAccount, WalletDebit, WalletGrant
 from db.statements import affected_rows, insert_ignore
 
@@ -96,7 +97,7 @@ def consume(
 
     On INSUFFICIENT nothing was written. Expired grants are swept first when one is due.
     """
-    if _take_from_balance(session, customer_id, tokens, now):
+    if take_from_balance(session, customer_id, tokens, now):
         written = insert_ignore(
             session,
             WalletDebit,
@@ -120,18 +121,29 @@ def consume(
     return INSUFFICIENT
 
 
-def _take_from_balance(session: Session, customer_id: int, tokens: int, now: datetime) -> bool:
-    result = session.execute(
-        update(WalletAccount)
-        .where(
-            WalletAccount.customer_id == customer_id,
-            WalletAccount.balance >= tokens,
-            or_(WalletAccount.next_expiry_at.is_(None), WalletAccount.next_expiry_at > now),
-        )
-        .values(balance=WalletAccount.balance - tokens, updated_at=now)
-        .execution_options(synchronize_session=False)
+_TAKE = (
+    update(WalletAccount)
+    .where(
+        WalletAccount.customer_id == bindparam("customer"),
+        WalletAccount.balance >= bindparam("tokens"),
+        or_(
+            WalletAccount.next_expiry_at.is_(None),
+            WalletAccount.next_expiry_at > bindparam("now", type_=UTCDateTime),
+        ),
     )
-    return affected_rows(result) == 1
+    .values(balance=WalletAccount.balance - bindparam("tokens"), updated_at=bindparam("now"))
+)
+
+
+def take_from_balance(session: Session, customer_id: int, tokens: int, now: datetime) -> bool:
+    """Lower the balance by `tokens` if it holds them and no grant lapsed; False if not.
+
+    One prebuilt Core statement (the deductions' hot path), not rebuilt per call.
+    """
+    taken = session.connection().execute(
+        _TAKE, {"customer": customer_id, "tokens": tokens, "now": now}
+    )
+    return affected_rows(taken) == 1
 
 
 def _give_back(session: Session, customer_id: int, tokens: int) -> None:
