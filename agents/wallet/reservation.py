@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+from redis.exceptions import NoScriptError
 
 BALANCE_TTL_SECONDS = 300
 SEEN_TTL_SECONDS = 86_400
@@ -77,13 +78,12 @@ class BalanceReservations:
     def reserve_many(self, asks: dict[int, list[Ask]]) -> dict[int, list[int]]:
         """For each customer's asks, in order, the balance left after it, or MISS, SEEN or
         SHORT; one Lua call per customer, all in one round trip."""
-        pipe = self.client.pipeline(transaction=False)
+        calls = []
         for customer_id, wanted in asks.items():
             keys = [self.balance_key(customer_id)]
             keys += [self.seen_key(customer_id, key) for _tokens, key in wanted]
-            args = [SEEN_TTL_SECONDS, *(tokens for tokens, _key in wanted)]
-            self._reserve_many(keys=keys, args=args, client=pipe)
-        replies = pipe.execute()
+            calls.append((keys, [SEEN_TTL_SECONDS, *(tokens for tokens, _key in wanted)]))
+        replies = self._run(self._reserve_many, calls)
         return {
             customer_id: [int(held) for held in reply]
             for customer_id, reply in zip(asks, replies, strict=True)
@@ -91,11 +91,28 @@ class BalanceReservations:
 
     def release_many(self, held: list[tuple[int, Ask]]) -> None:
         """Undo reservations the database refused (each only once per key), in one round trip."""
+        calls = [
+            ([self.balance_key(customer_id), self.seen_key(customer_id, key)], [tokens])
+            for customer_id, (tokens, key) in held
+        ]
+        self._run(self._release, calls)
+
+    def _run(self, script: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+        """`script` once per (keys, args), pipelined by EVALSHA: no SCRIPT EXISTS round trip
+        first, as redis-py's pipelined scripts make. A script Redis lost (restart, flush) is
+        loaded and the calls are made again: a call that answered NOSCRIPT did not run, and
+        running a reservation or release twice is harmless (its seen key answers SEEN)."""
+        try:
+            return list(self._pipelined(script, calls).execute())
+        except NoScriptError:
+            self.client.script_load(script.script)
+            return list(self._pipelined(script, calls).execute())
+
+    def _pipelined(self, script: Any, calls: list[tuple[list[str], list[Any]]]) -> Any:
         pipe = self.client.pipeline(transaction=False)
-        for customer_id, (tokens, key) in held:
-            keys = [self.balance_key(customer_id), self.seen_key(customer_id, key)]
-            self._release(keys=keys, args=[tokens], client=pipe)
-        pipe.execute()
+        for keys, args in calls:
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        return pipe
 
     def rebuild(self, customer_id: int, balance: int) -> None:
         """Seed the cache from the database's balance unless another caller already did."""

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 import redis
 
-from agents.wallet.ledger import DEDUCTED, DUPLICATE, INSUFFICIENT
+from agents.wallet.ledger import DEDUCTED, DUPLICATE, INSUFFICIENT, post_debit
 from agents.wallet.service import TokenWallet
 from core.clock import frozen, utcnow
 from core.errors import InvalidInput, NotFound
@@ -199,3 +199,34 @@ def test_bad_deductions_are_refused_with_a_clear_error(
 def test_an_unknown_customer_is_refused(wallet: TokenWallet) -> None:
     with pytest.raises(NotFound):
         wallet.deduct(987_654, FEATURE, 1, f"k-{uuid.uuid4().hex}")
+
+
+def test_twins_of_one_key_sent_together_deduct_once(
+    wallet: TokenWallet, database: Database
+) -> None:
+    customer = customer_with_tokens(database, 100)
+    start = threading.Barrier(20)
+
+    def ask(_index: int) -> str:
+        start.wait()
+        return wallet.deduct(customer, FEATURE, 7, "the-same-job").status
+
+    with ThreadPoolExecutor(20) as pool:
+        outcomes = list(pool.map(ask, range(20)))
+    assert outcomes.count(DEDUCTED) == 1
+    assert outcomes.count(DUPLICATE) == 19
+    assert balances(database, customer) == (93, 93)
+
+
+def test_scripts_redis_lost_are_loaded_again(
+    wallet: TokenWallet, database: Database, redis_client: redis.Redis
+) -> None:
+    customer = customer_with_tokens(database, 10)
+    assert wallet.deduct(customer, FEATURE, 5, "before").status == DEDUCTED  # cache holds 5
+    with database.transaction() as session:
+        post_debit(session, customer, tokens=5, kind="revoke", key="behind-the-cache")
+    redis_client.script_flush()  # as a Redis restart would
+    # Reserved against the stale cache (the reserve script is loaded again), refused by the
+    # database, released (so is the release script).
+    assert wallet.deduct(customer, FEATURE, 3, "after").status == INSUFFICIENT
+    assert balances(database, customer) == (0, 0)
