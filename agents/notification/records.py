@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import String, select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from agents.notification.payload import NotificationRequest
@@ -73,16 +73,33 @@ def load_or_create_notification(
 
 
 def mark_notification_sent(session: Session, key: str, subject: str) -> None:
-    session.execute(
-        update(Notification)
-        .where(Notification.key == key, Notification.status == NotificationStatus.PENDING)
-        .values(status=NotificationStatus.SENT, subject=subject, sent_at=utcnow(), error=None)
+    session.connection().execute(
+        _MARK_SENT, {"pending_key": key, "subject": subject, "sent_at": utcnow()}
     )
 
 
 def mark_notification_failed(session: Session, key: str, error: str) -> None:
-    session.execute(
-        update(Notification)
-        .where(Notification.key == key, Notification.status == NotificationStatus.PENDING)
-        .values(status=NotificationStatus.FAILED, error=error)
+    session.connection().execute(_MARK_FAILED, {"pending_key": key, "error": error})
+
+
+# Built once and run on the session's connection: building the UPDATE per call, and the
+# ORM's bulk-UPDATE path, cost more than the UPDATE itself.
+_STILL_PENDING = (
+    Notification.key == bindparam("pending_key"),
+    Notification.status == NotificationStatus.PENDING,
+)
+_MARK_SENT = (
+    update(Notification)
+    .where(*_STILL_PENDING)
+    .values(
+        status=NotificationStatus.SENT,
+        subject=bindparam("subject"),
+        sent_at=bindparam("sent_at"),
+        error=None,
     )
+)
+_MARK_FAILED = (
+    update(Notification)
+    .where(*_STILL_PENDING)
+    .values(status=NotificationStatus.FAILED, error=bindparam("error"))
+)
