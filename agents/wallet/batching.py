@@ -1,7 +1,7 @@
 """Group commit of reserved deductions: many callers' debits written in one transaction.
 
 The debits are inserted in one statement (conflict-ignore on the idempotency key; on
-PostgreSQL a fixed statement over arrays, so no multi-row INSERT is built and parsed per
+PostgreSQL a fixed statement over a JSON array, so no multi-row INSERT is built and parsed per
 batch) and each customer's total is taken from the balance with one conditional UPDATE. If any
 customer's total no longer fits (Redis was behind), the caller redoes the batch one debit at a
 time (`write_alone`), so the guard is exactly the single-debit one.
@@ -9,6 +9,7 @@ time (`write_alone`), so the guard is exactly the single-debit one.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,35 +66,31 @@ def write_together(database: Database, batch: list[Debit]) -> list[str]:
 _INSERT_DEBITS = text(
     "INSERT INTO wallet_debits (customer_id, tokens, kind, feature, idempotency_key, created_at)"
     " SELECT d.customer_id, d.tokens, :kind, d.feature, d.idempotency_key, :now"
-    " FROM unnest(CAST(:customers AS BIGINT[]), CAST(:tokens AS BIGINT[]),"
-    " CAST(:features AS TEXT[]), CAST(:keys AS TEXT[]))"
-    " AS d(customer_id, tokens, feature, idempotency_key)"
+    " FROM json_to_recordset(CAST(:debits AS JSON))"
+    " AS d(customer_id BIGINT, tokens BIGINT, feature TEXT, idempotency_key TEXT)"
     " ON CONFLICT DO NOTHING RETURNING idempotency_key"
 ).bindparams(bindparam("now", type_=UTCDateTime))
 
 
 def _insert_debits(session: Session, debits: list[Debit], now: datetime) -> set[str]:
     """Insert the debits (distinct keys) unless their key exists: the keys inserted."""
+    rows = [
+        {
+            "customer_id": d.customer_id,
+            "tokens": d.tokens,
+            "feature": d.feature,
+            "idempotency_key": d.key,
+        }
+        for d in debits
+    ]
     if session.get_bind().dialect.name != "postgresql":
-        rows = [
-            {
-                "customer_id": d.customer_id,
-                "tokens": d.tokens,
-                "kind": CONSUME,
-                "feature": d.feature,
-                "idempotency_key": d.key,
-                "created_at": now,
-            }
-            for d in debits
-        ]
+        for row in rows:
+            row.update(kind=CONSUME, created_at=now)
         return set(insert_ignore_many(session, WalletDebit, rows, "idempotency_key"))
-    arrays = {
-        "customers": [d.customer_id for d in debits],
-        "tokens": [d.tokens for d in debits],
-        "features": [d.feature for d in debits],
-        "keys": [d.key for d in debits],
-    }
-    found = session.connection().execute(_INSERT_DEBITS, {"kind": CONSUME, "now": now, **arrays})
+    # One JSON text parameter: json.dumps is C, where psycopg dumps list parameters in Python.
+    found = session.connection().execute(
+        _INSERT_DEBITS, {"kind": CONSUME, "now": now, "debits": json.dumps(rows)}
+    )
     return set(found.scalars())
 
 
