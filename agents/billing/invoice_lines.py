@@ -17,7 +17,7 @@ from agents.billing.stripe_objects import expandable_id, snapshot_columns, sub_f
 from agents.context import AgentContext
 from core.errors import RetryableError
 from db.models import InvoiceLine
-from db.statements import insert_ignore
+from db.statements import insert_ignore, insert_ignore_many
 from tools.stripe.gateway import StripeGatewayError
 
 
@@ -93,19 +93,28 @@ def replace_invoice_lines(
 ) -> list[LineSnapshot]:
     """Make the invoice's mirrored lines those of `invoice` (a snapshot already applied).
 
-    `new_invoice`: this unit of work inserted the invoice row, so it has no lines to drop yet
-    (lines are written here only, after their invoice): the DELETE is skipped.
+    `new_invoice`: this unit of work inserted the invoice row, so it has no lines yet (lines
+    are written here only, after their invoice): they are inserted in one statement, with no
+    DELETE of stale lines and no read of existing ones.
     """
     invoice_id = invoice["id"]
     snapshots = [read_line(line) for line in invoice_line_dicts(ctx, invoice)]
+    if new_invoice:
+        rows = [
+            {"stripe_line_id": s.stripe_line_id, "stripe_invoice_id": invoice_id}
+            | s.columns()
+            | {"position": position, "stripe_watermark": created}
+            for position, s in enumerate(snapshots)
+        ]
+        insert_ignore_many(ctx.session, InvoiceLine, rows, "stripe_line_id")
+        return snapshots
     keep = [s.stripe_line_id for s in snapshots]
-    if not new_invoice:
-        ctx.session.execute(
-            delete(InvoiceLine).where(
-                InvoiceLine.stripe_invoice_id == invoice_id,
-                InvoiceLine.stripe_line_id.not_in(keep),
-            )
+    ctx.session.execute(
+        delete(InvoiceLine).where(
+            InvoiceLine.stripe_invoice_id == invoice_id,
+            InvoiceLine.stripe_line_id.not_in(keep),
         )
+    )
     existing = {
         row.stripe_line_id: row
         for row in ctx.session.scalars(
