@@ -4,9 +4,10 @@
 the inbox with its `stripe.event` task, exactly as the webhook intake stores a delivery
 (intake has its own benchmark, so HTTP is left out here), and the ids are published to the
 billing stream. Then `processes` workers (every agent, `concurrency` threads each) drain it:
-billing mirrors invoice + payment, posts the journal and hands on receipt e-mails (file
-outbox), analytics events and partner commissions. The drain time runs from the first task
-finished to the last (worker start-up excluded); wall time includes it.
+billing mirrors invoice + payment, posts the journal, records the `payment_succeeded`
+analytics event and hands on receipt e-mails (file outbox) and partner commissions: three
+tasks per renewal. The drain time runs from the first task finished to the last (worker
+start-up excluded); wall time includes it.
 """
 
 from __future__ import annotations
