@@ -16,9 +16,7 @@ from agents.access.telemetry import DecisionRecorder
 from agents.provisioning.cache import EntitlementCache
 from agents.wallet import ledger
 from agents.wallet.service import ACCESS_FEATURE, TokenWallet
-from core.errors import NotFound
 from core.settings import Settings
-from db.models import Customer
 from db.session import Database
 
 INSUFFICIENT_BALANCE = "insufficient_balance"
@@ -48,9 +46,9 @@ class AccessService:
     def user(self, customer_id: int) -> UserContext:
         """Tier and features from the entitlement cache, balance from the ledger."""
         with self.wallet.database.transaction() as session:
-            if session.get(Customer, customer_id) is None:
-                raise NotFound(f"no customer {customer_id}", code="unknown_customer")
-            balance = ledger.balance_of(session, customer_id)
+            balance = ledger.customer_balance(session, customer_id)
+        if balance is None:
+            raise ledger.unknown_customer(customer_id)
         snapshot = self.entitlements.snapshot(customer_id)
         features = frozenset(f for f in snapshot.limits if snapshot.has_feature(f))
         return UserContext(snapshot.plan or DEFAULT_TIER, balance, features, customer_id)

@@ -21,8 +21,6 @@ from collections import defaultdict, deque
 from agents.wallet import ledger
 from agents.wallet.batching import Debit, GuardFailed, write_alone, write_together
 from agents.wallet.reservation import MISS, SEEN, SHORT, BalanceReservations
-from core.errors import NotFound
-from db.models import Customer
 from db.session import Database
 
 MAX_BATCH = 500
@@ -195,12 +193,10 @@ class DeductionQueue:
             return found
         with self.database.transaction() as session:
             for customer_id in sorted(customer_ids):
-                if session.get(Customer, customer_id) is None:
-                    found[customer_id] = NotFound(
-                        f"no customer {customer_id}", code="unknown_customer"
-                    )
-                else:
-                    found[customer_id] = ledger.balance_of(session, customer_id)
+                balance = ledger.customer_balance(session, customer_id)
+                found[customer_id] = (
+                    balance if balance is not None else ledger.unknown_customer(customer_id)
+                )
         return found
 
 

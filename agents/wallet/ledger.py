@@ -22,8 +22,9 @@ from agents.wallet.rules import (
     remaining_by_grant,
 )
 from core.clock import utcnow
+from core.errors import NotFound
 from db.base import UTCDateTime
-from db.models import WalletAccount, WalletDebit, WalletGrant
+from db.models import Customer, WalletAccount, WalletDebit, WalletGrant
 from db.statements import affected_rows, insert_ignore
 
 DEDUCTED = "deducted"
@@ -246,6 +247,21 @@ def balance_of(session: Session, customer_id: int) -> int:
         select(WalletAccount.balance).where(WalletAccount.customer_id == customer_id)
     )
     return int(value or 0)
+
+
+def customer_balance(session: Session, customer_id: int) -> int | None:
+    """The customer's balance (0 before any grant), or None when there is no such customer:
+    one query for what a customer lookup and `balance_of` answered in two."""
+    row = session.execute(
+        select(Customer.id, WalletAccount.balance)
+        .outerjoin(WalletAccount, WalletAccount.customer_id == Customer.id)
+        .where(Customer.id == customer_id)
+    ).first()
+    return None if row is None else int(row.balance or 0)
+
+
+def unknown_customer(customer_id: int) -> NotFound:
+    return NotFound(f"no customer {customer_id}", code="unknown_customer")
 
 
 def ledger_balance(session: Session, customer_id: int) -> int:

@@ -10,7 +10,9 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from agents.access.service import build_access_service
 from api.app import create_app
+from core.errors import NotFound
 from core.settings import Settings
 from db.models import AccessDecisionRecord, Entitlement
 from db.session import Database
@@ -128,3 +130,16 @@ def test_an_operator_checks_entitlements_of_any_customer_and_a_key_only_its_own(
     assert client.get(f"/api/v1/entitlements/{customer}", headers=key).status_code == 200
     assert client.get(f"/api/v1/entitlements/{other}", headers=key).status_code == 403
     assert client.get("/api/v1/entitlements/999999", headers=operator).status_code == 404
+
+
+def test_the_checked_user_carries_the_ledger_balance_and_an_unknown_customer_is_refused(
+    settings: Settings, database: Database, redis_client: redis.Redis
+) -> None:
+    access = build_access_service(database, redis_client, settings)
+    try:
+        customer = customer_with_tokens(database, 12)
+        assert access.user(customer).token_balance == 12
+        with pytest.raises(NotFound):
+            access.user(987_654)
+    finally:
+        access.close()
