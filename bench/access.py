@@ -4,35 +4,30 @@
 assets and actions, one thread; decisions per second.
 (b) `POST /api/v1/access/check` through a real `moneta api` process, every check priced so
 it also deducts tokens: closed loop throughput, then p50/p99 at a fixed offered rate.
-(c) Concurrent deductions in process: `THREADS` threads spend one token at a time from one
-wallet that holds fewer tokens than they ask for; deductions per second, and a check that
-exactly the balance was spent (zero overspend) or the run fails.
+(c) Concurrent deductions (`bench.deductions`): threads spend one token at a time from one
+wallet that holds fewer tokens than they ask for, in one process, then the same threads split
+over several processes; deductions per second, CPU per request, and a check that exactly the
+balance was spent (zero overspend) or the run fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import cycle, islice
-
-import redis
 
 from agents.access.engine import PolicyEngine, UserContext
 from agents.access.policy import load_policy
 from agents.wallet import ledger
-from agents.wallet.service import TokenWallet
+from bench.deductions import run_deductions
 from bench.loadgen import closed_loop, open_loop, post_request
 from bench.processes import cpu_seconds, start_api, stop
 from bench.report import BenchFailed, Metric
-from bench.target import REDIS_PREFIX, BenchTarget
-from core.settings import Settings
+from bench.target import BenchTarget
 from db.models import Customer
-from db.session import Database
 from orchestrator.access.accounts import create_operator, issue_token
 from orchestrator.access.roles import OPERATOR
 
@@ -46,10 +41,11 @@ class AccessLoad:
     seconds: float
     balance: int  # (c) tokens in the contended wallet
     threads: int
+    processes: int  # (c) the same threads split over this many processes
 
 
-FULL = AccessLoad(200_000, 3_000, 16, 200, 10, 10_000, 64)
-QUICK = AccessLoad(20_000, 200, 8, 50, 2, 400, 16)
+FULL = AccessLoad(200_000, 3_000, 16, 200, 10, 10_000, 64, 2)
+QUICK = AccessLoad(20_000, 200, 8, 50, 2, 400, 16, 2)
 
 USERS = [
     UserContext("free", 0, frozenset()),
@@ -167,47 +163,14 @@ def _checks_over_http(target: BenchTarget, load: AccessLoad) -> list[Metric]:
 
 
 def _deductions(target: BenchTarget, load: AccessLoad) -> list[Metric]:
-    customer = _customer_with_tokens(target, load.balance)
-    settings = Settings(
-        database_url=target.database_url, redis_url=target.redis_url, redis_prefix=REDIS_PREFIX
-    )
-    database = Database(target.database_url, pool_size=load.threads)
-    client = redis.Redis.from_url(target.redis_url)
-    wallet = TokenWallet(database, client, settings)
-    asks = load.balance + load.balance // 4  # more demand than tokens: some must be refused
-    counter = iter(range(asks))
-    lock, granted = threading.Lock(), [0]
-
-    def consume() -> None:
-        while True:
-            with lock:
-                index = next(counter, None)
-            if index is None:
-                return
-            if wallet.deduct(customer, "analytics", 1, f"d{index}").status == ledger.DEDUCTED:
-                with lock:
-                    granted[0] += 1
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(load.threads) as pool:
-        for _ in range(load.threads):
-            pool.submit(consume)
-    seconds = time.perf_counter() - started
-    wallet.close()
-    with database.transaction() as session:
-        left = ledger.balance_of(session, customer)
-        recomputed = ledger.ledger_balance(session, customer)
-    database.dispose()
-    client.close()
-    if granted[0] != load.balance or left != 0 or recomputed != 0:
-        raise BenchFailed(
-            f"overspend check failed: {granted[0]} deductions granted of a {load.balance} "
-            f"balance; {left} left (ledger says {recomputed})"
-        )
-    label = f"{load.threads} threads, {asks:,} asks against {load.balance:,} tokens"
     return [
-        Metric(
-            f"token deductions/s, zero overspend ({label})", "deductions/s", granted[0] / seconds
-        ),
-        Metric(f"wallet requests/s incl. refusals ({label})", "requests/s", asks / seconds),
+        metric
+        for processes in (1, load.processes)
+        for metric in run_deductions(
+            target,
+            _customer_with_tokens(target, load.balance),
+            load.balance,
+            load.threads,
+            processes,
+        )
     ]
