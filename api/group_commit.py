@@ -4,7 +4,8 @@ Each caller still gets its answer only once its own item is committed (nothing i
 before it is durable). While one commit runs, items that arrive queue up and go into the next
 one, so under load the fixed cost of a transaction (round trips, the WAL flush) is shared by
 every item in it; a lone item on an idle server is committed at once, with no timer and no
-added latency. Used by webhook intake and single-event usage reporting.
+added latency. Used by webhook intake, single-event usage reporting, and the API-key rate
+limiter (one pipelined Redis round trip per batch of decisions).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+from weakref import WeakKeyDictionary
 
 from anyio import to_thread
 
@@ -33,29 +35,43 @@ class _Waiting(Generic[Item, Result]):
     answer: asyncio.Future[Result]
 
 
+@dataclass
+class _Lane(Generic[Item, Result]):
+    """What waits in one event loop, and the flushers working for it."""
+
+    waiting: list[_Waiting[Item, Result]] = field(default_factory=list)
+    flushers: set[asyncio.Task[None]] = field(default_factory=set)
+
+
 class GroupCommit(Generic[Item, Result]):
     """`write(items)` stores a batch in one transaction and returns one result per item, in
     order; it runs on a worker thread. A failed batch is retried item by item, so one bad item
-    fails alone."""
+    fails alone. Items are batched per event loop (a server has one; a test client may run
+    each request in a loop of its own, and a future must be settled in its own loop)."""
 
     def __init__(self, write: Callable[[list[Item]], list[Result]]) -> None:
         self._write = write
-        self._waiting: list[_Waiting[Item, Result]] = []
-        self._flushers: set[asyncio.Task[None]] = set()
+        self._lanes: WeakKeyDictionary[asyncio.AbstractEventLoop, _Lane[Item, Result]] = (
+            WeakKeyDictionary()
+        )
 
     async def submit(self, item: Item) -> Result:
         """The item's result, once the transaction holding it has committed."""
-        waiting: _Waiting[Item, Result] = _Waiting(item, asyncio.get_running_loop().create_future())
-        self._waiting.append(waiting)
-        if len(self._flushers) < FLUSHERS:
-            flusher = asyncio.create_task(self._flush_while_waiting())
-            self._flushers.add(flusher)
-            flusher.add_done_callback(self._flushers.discard)
+        loop = asyncio.get_running_loop()
+        lane = self._lanes.get(loop)
+        if lane is None:
+            lane = self._lanes[loop] = _Lane()
+        waiting: _Waiting[Item, Result] = _Waiting(item, loop.create_future())
+        lane.waiting.append(waiting)
+        if len(lane.flushers) < FLUSHERS:
+            flusher = asyncio.create_task(self._flush_while_waiting(lane))
+            lane.flushers.add(flusher)
+            flusher.add_done_callback(lane.flushers.discard)
         return await asyncio.shield(waiting.answer)
 
-    async def _flush_while_waiting(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+    async def _flush_while_waiting(self, lane: _Lane[Item, Result]) -> None:
+        while lane.waiting:
+            batch, lane.waiting = lane.waiting[:MAX_BATCH], lane.waiting[MAX_BATCH:]
             try:
                 results = await self._run([w.item for w in batch])
             except Exception:

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Literal
 
 from agents.metering.meters import MeterCatalog
 from api.metering.rate_limit import GcraRateLimiter, RateDecision
+from api.ttl_cache import Cached, TtlCache
 from db.repositories.metering import KeyOwner
 from db.session import Database
 from orchestrator.access.api_keys import authenticate_api_key
 from orchestrator.access.credentials import digest
-
-_MAX_CACHED = 50_000
-
-
-@dataclass(frozen=True)
-class Admission:
-    owner: KeyOwner | None  # None: the key is unknown or revoked
-    decision: RateDecision | None = None  # None when there is no owner
 
 
 class KeyCache:
@@ -28,22 +19,15 @@ class KeyCache:
 
     def __init__(self, lookup: Callable[[str], KeyOwner | None], ttl: float) -> None:
         self._lookup = lookup
-        self._ttl = ttl
-        self._entries: dict[str, tuple[KeyOwner | None, float]] = {}
-        self._lock = threading.Lock()
+        self._entries: TtlCache[str, KeyOwner | None] = TtlCache(ttl)
+
+    def cached(self, secret: str) -> KeyOwner | Literal[Cached.MISS] | None:
+        """The owner if known and fresh, without blocking (for the event loop); else MISS."""
+        return self._entries.cached(digest(secret))
 
     def owner(self, secret: str) -> KeyOwner | None:
-        fingerprint = digest(secret)
-        now = time.monotonic()
-        cached = self._entries.get(fingerprint)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        owner = self._lookup(secret)
-        with self._lock:
-            if len(self._entries) >= _MAX_CACHED:
-                self._entries.clear()
-            self._entries[fingerprint] = (owner, now + self._ttl)
-        return owner
+        """The owner, looked up (blocking) when the cache has none fresh."""
+        return self._entries.get(digest(secret), lambda: self._lookup(secret))
 
 
 class ApiAdmission:
@@ -56,12 +40,17 @@ class ApiAdmission:
         self._limiter = limiter
         self._meters = meters
 
-    def admit(self, secret: str) -> Admission:
-        owner = self._keys.owner(secret)
-        if owner is None:
-            return Admission(None)
-        limit = self._meters().rate_limit_for(owner.plan)
-        return Admission(owner, self._limiter.decide(owner.customer_id, limit))
+    def cached_owner(self, secret: str) -> KeyOwner | Literal[Cached.MISS] | None:
+        return self._keys.cached(secret)
+
+    def owner(self, secret: str) -> KeyOwner | None:
+        return self._keys.owner(secret)
+
+    def decide_many(self, owners: list[KeyOwner]) -> list[RateDecision]:
+        """Each owner's request against their plan's limit, in one round trip to Redis."""
+        meters = self._meters()
+        asks = [(owner.customer_id, meters.rate_limit_for(owner.plan)) for owner in owners]
+        return self._limiter.decide_many(asks)
 
 
 def database_key_lookup(database: Database) -> Callable[[str], KeyOwner | None]:

@@ -9,6 +9,7 @@ processes with drifting clocks agree.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import redis
@@ -60,20 +61,35 @@ class GcraRateLimiter:
     address) against a `RateLimit`."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._client = client
         self._prefix = prefix
         self._script = client.register_script(GCRA)
 
     def decide(self, subject: int | str, limit: RateLimit) -> RateDecision:
-        emission = max(1, round(_MICROS / limit.per_second))
-        admitted, remaining, retry_after, until_full = self._script(
-            keys=[f"{self._prefix}:ratelimit:{subject}"], args=[emission, limit.burst]
-        )
-        return RateDecision(
-            admitted=bool(admitted),
-            limit=limit.burst,
-            remaining=int(remaining),
-            retry_after_seconds=max(1, math.ceil(int(retry_after) / _MICROS))
-            if not admitted
-            else 0,
-            reset_seconds=math.ceil(int(until_full) / _MICROS),
-        )
+        return self.decide_many([(subject, limit)])[0]
+
+    def decide_many(self, asks: Sequence[tuple[int | str, RateLimit]]) -> list[RateDecision]:
+        """One decision per (subject, limit), in order, all in one pipelined round trip; asks
+        for one subject are decided in their order, as if they had come one by one."""
+        pipe = self._client.pipeline(transaction=False)
+        for subject, limit in asks:
+            emission = max(1, round(_MICROS / limit.per_second))
+            self._script(
+                keys=[f"{self._prefix}:ratelimit:{subject}"],
+                args=[emission, limit.burst],
+                client=pipe,
+            )
+        return [
+            _decision(reply, limit) for reply, (_, limit) in zip(pipe.execute(), asks, strict=True)
+        ]
+
+
+def _decision(reply: list[int], limit: RateLimit) -> RateDecision:
+    admitted, remaining, retry_after, until_full = reply
+    return RateDecision(
+        admitted=bool(admitted),
+        limit=limit.burst,
+        remaining=int(remaining),
+        retry_after_seconds=max(1, math.ceil(int(retry_after) / _MICROS)) if not admitted else 0,
+        reset_seconds=math.ceil(int(until_full) / _MICROS),
+    )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from api.auth.dependencies import Unauthorized, client_address
 from api.dependencies import current_runtime
@@ -46,11 +47,21 @@ def resolve_in(request: Request, reference: str) -> int:
     return found
 
 
-def current_caller(request: Request) -> Caller:
-    origin = f"api:{client_address(request)}"
+async def current_caller(request: Request) -> Caller:
+    """Async, so that a key the metering middleware already resolved costs no thread hop."""
     owner: KeyOwner | None = getattr(request.state, OWNER_STATE, None)
-    if owner is not None:  # the metering middleware resolved the key already
-        return Caller(owner.customer_id, f"api_key:{owner.prefix}", origin)
+    if owner is not None:
+        return Caller(owner.customer_id, f"api_key:{owner.prefix}", _origin(request))
+    return await run_in_threadpool(_authenticated_caller, request)
+
+
+def _origin(request: Request) -> str:
+    return f"api:{client_address(request)}"
+
+
+def _authenticated_caller(request: Request) -> Caller:
+    """An API key or operator token looked up in the database."""
+    origin = _origin(request)
     secret = request.headers.get("x-api-key") or _bearer(request)
     if not secret:
         raise Unauthorized("send X-API-Key (or Authorization: Bearer) with an API key")

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import string
-import threading
-import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI
@@ -21,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.metering.middleware import OWNER_STATE
+from api.ttl_cache import Cached, TtlCache
 from db.repositories.branding import Branding, branding_for_customer
 from db.repositories.metering import KeyOwner
 from orchestrator.wiring import Runtime
@@ -28,7 +27,6 @@ from orchestrator.wiring import Runtime
 BRANDED_PREFIX = "/api/v1/"
 BRAND_HEADER = b"x-moneta-brand"
 _HEADER_SAFE = "".join(c for c in string.punctuation + " " if c not in '%"\\')
-_MAX_CACHED = 50_000
 
 
 class BrandingCache:
@@ -36,21 +34,13 @@ class BrandingCache:
 
     def __init__(self, lookup: Callable[[int], Branding | None], ttl: float) -> None:
         self._lookup = lookup
-        self._ttl = ttl
-        self._entries: dict[int, tuple[Branding | None, float]] = {}
-        self._lock = threading.Lock()
+        self._entries: TtlCache[int, Branding | None] = TtlCache(ttl)
+
+    def cached(self, customer_id: int) -> Branding | Literal[Cached.MISS] | None:
+        return self._entries.cached(customer_id)
 
     def branding(self, customer_id: int) -> Branding | None:
-        now = time.monotonic()
-        cached = self._entries.get(customer_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        found = self._lookup(customer_id)
-        with self._lock:
-            if len(self._entries) >= _MAX_CACHED:
-                self._entries.clear()
-            self._entries[customer_id] = (found, now + self._ttl)
-        return found
+        return self._entries.get(customer_id, lambda: self._lookup(customer_id))
 
 
 class BrandingMiddleware:
@@ -63,7 +53,11 @@ class BrandingMiddleware:
         if owner is None:
             await self.app(scope, receive, send)
             return
-        branding = await run_in_threadpool(self.cache.branding, owner.customer_id)
+        cached = self.cache.cached(owner.customer_id)
+        if isinstance(cached, Cached):  # a thread hop only when the cache must look it up
+            branding = await run_in_threadpool(self.cache.branding, owner.customer_id)
+        else:
+            branding = cached
         if branding is None:
             await self.app(scope, receive, send)
             return

@@ -121,6 +121,19 @@ def test_the_limiter_admits_exactly_the_burst_under_concurrency(
     assert limiter.decide(8, limit).admitted  # another customer has its own bucket
 
 
+def test_pipelined_decisions_are_taken_in_order_as_if_one_by_one(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    limiter = GcraRateLimiter(redis_client, settings.redis_prefix)
+    limit = RateLimit(per_second=0.01, burst=5)
+
+    decisions = limiter.decide_many([(9, limit)] * 7 + [(10, limit)])
+
+    assert [d.admitted for d in decisions] == [True] * 5 + [False] * 2 + [True]
+    assert [d.remaining for d in decisions[:5]] == [4, 3, 2, 1, 0]
+    assert limiter.decide(9, limit).retry_after_seconds >= 1  # still full after the batch
+
+
 def _plain_app(database: Database, redis_client: redis.Redis, settings: Settings) -> FastAPI:
     """Any FastAPI app, not Moneta's: the middleware is all it shares."""
     app = FastAPI()
