@@ -85,10 +85,13 @@ def test_worker_killed_mid_task_is_redone_by_another_worker_with_effects_once(
     try:
         wait_until(
             lambda: _task(database, task_id).status == TaskStatus.RUNNING,
+            timeout=60,
             message="the first worker to claim the task",
         )
         assert stop(first, signal.SIGKILL) == -signal.SIGKILL
     finally:
+        # Never leave it running: a stray billing worker would take later tests' tasks.
+        stop(first, signal.SIGKILL)
         hold.rollback()
         blocker.close()
 
@@ -131,14 +134,18 @@ def test_sigterm_lets_the_worker_finish_the_task_in_hand_then_exit(
         tmp_path / "worker.log",
     )
     try:
-        wait_until(
-            lambda: _task(database, task_id).status == TaskStatus.RUNNING,
-            message="the worker to claim the task",
-        )
-        worker.send_signal(signal.SIGTERM)
+        try:
+            wait_until(
+                lambda: _task(database, task_id).status == TaskStatus.RUNNING,
+                timeout=60,
+                message="the worker to claim the task",
+            )
+            worker.send_signal(signal.SIGTERM)
+        finally:
+            hold.rollback()
+            blocker.close()
+        assert stop(worker, signal.SIGTERM, timeout=60) == 0
     finally:
-        hold.rollback()
-        blocker.close()
-    assert stop(worker, signal.SIGTERM, timeout=60) == 0
+        stop(worker, signal.SIGKILL)  # never left running for later tests
     task = _task(database, task_id)
     assert (task.status, task.attempts) == (TaskStatus.DONE, 1)
