@@ -9,6 +9,8 @@ import uvicorn
 from api.app import app_from_settings
 from core.settings import Settings
 
+WORKER_HEALTHCHECK_SECONDS = 30
+
 
 def serve(
     runtime_settings: Settings,
@@ -32,4 +34,8 @@ def serve(
         port=port or runtime_settings.api_port,
         # Webhook outcomes are counted in /metrics; a log line per request costs throughput.
         access_log=False,
+        # uvicorn kills a worker that does not answer its supervisor's ping within this time;
+        # its 5 s default killed workers still starting on a loaded 2-core machine, over and
+        # over. A hung worker is still replaced, only later.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )

@@ -1,5 +1,5 @@
 """`python -m bench [name ...] [--quick] [--runs N] [--out FILE] [--sizes ROWS,...]
-[--workers N]`: run, summarize, record."""
+[--workers N] [--api-workers N]`: run, summarize, record."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="aggregate: rows per size, e.g. 100k,1M,10M (default; 10k with --quick)",
     )
     parser.add_argument("--workers", type=int, help="burst: `moneta worker` processes (default 2)")
+    parser.add_argument(
+        "--api-workers", type=int, help="intake, usage: `moneta api` processes (default 1)"
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
@@ -69,6 +72,9 @@ def chosen_benchmarks(args: argparse.Namespace) -> dict[str, Benchmark]:
         chosen["aggregate"] = partial(aggregate.run, sizes=args.sizes)
     if args.workers:
         chosen["burst"] = partial(burst.run, processes=args.workers)
+    if args.api_workers:
+        chosen["intake"] = partial(intake.run, api_workers=args.api_workers)
+        chosen["usage"] = partial(usage.run, api_workers=args.api_workers)
     return chosen
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bench.deliveries import signed_requests
 from bench.loadgen import closed_loop, open_loop
-from bench.processes import cpu_seconds, start_api, stop
+from bench.processes import start_api, stop, tree_cpu_seconds
 from bench.report import BenchFailed, Metric
 from bench.target import BenchTarget
 
@@ -33,27 +33,33 @@ FULL = IntakeLoad(events=5000, connections=32, rates=(250, 1000), seconds=10)
 QUICK = IntakeLoad(events=300, connections=16, rates=(100,), seconds=2)
 
 
-def run(target: BenchTarget, quick: bool) -> list[Metric]:
+def run(target: BenchTarget, quick: bool, api_workers: int = 1) -> list[Metric]:
+    """`api_workers`: `moneta api --workers N` processes sharing the port (`--api-workers`)."""
     load = QUICK if quick else FULL
-    process, port = start_api(target)
+    process, port = start_api(target, workers=api_workers)
     try:
-        return asyncio.run(_measure(target, process.pid, port, load))
+        return asyncio.run(_measure(target, process.pid, port, load, api_workers))
     finally:
         stop(process)
 
 
-async def _measure(target: BenchTarget, pid: int, port: int, load: IntakeLoad) -> list[Metric]:
+async def _measure(
+    target: BenchTarget, pid: int, port: int, load: IntakeLoad, api_workers: int
+) -> list[Metric]:
     run_id = uuid.uuid4().hex[:8]
     requests = signed_requests(load.events, port, f"{run_id}c")
-    cpu_before = cpu_seconds(pid)
+    cpu_before = tree_cpu_seconds(pid)
     closed = await closed_loop("127.0.0.1", port, requests, load.connections)
-    cpu_per_event = (cpu_seconds(pid) - cpu_before) / load.events
+    cpu_per_event = (tree_cpu_seconds(pid) - cpu_before) / load.events
     _check_accepted(closed.statuses, target, expected_stored=load.events)
 
-    closed_label = f"closed loop, {load.events:,} events, {load.connections} connections"
+    processes = f"{api_workers} API process{'es' if api_workers > 1 else ''}"
+    closed_label = (
+        f"closed loop, {load.events:,} events, {load.connections} connections, {processes}"
+    )
     metrics = [
         Metric(f"accepted webhooks/s ({closed_label})", "webhooks/s", closed.per_second),
-        Metric(f"API process CPU per webhook ({closed_label})", "ms", cpu_per_event * 1000),
+        Metric(f"API CPU per webhook ({closed_label})", "ms", cpu_per_event * 1000),
     ]
     stored = load.events
     for rate in load.rates:
@@ -62,7 +68,7 @@ async def _measure(target: BenchTarget, pid: int, port: int, load: IntakeLoad) -
         opened = await open_loop("127.0.0.1", port, requests, rate)
         stored += offered
         _check_accepted(opened.statuses, target, expected_stored=stored)
-        label = f"open loop, {rate:,.0f}/s offered for {load.seconds:g} s"
+        label = f"open loop, {rate:,.0f}/s offered for {load.seconds:g} s, {processes}"
         metrics += [
             Metric(f"achieved rate ({label})", "webhooks/s", opened.achieved_rate),
             Metric(f"p50 latency ({label})", "ms", opened.median * 1000),

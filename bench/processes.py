@@ -47,11 +47,15 @@ def _end_with_parent() -> None:
 
 
 def start_api(
-    target: BenchTarget, timeout: float = 60.0, env: dict[str, str] | None = None
+    target: BenchTarget,
+    timeout: float = 60.0,
+    env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """`moneta api` on a free port (plus `env`), returned once /readyz answers 200."""
+    """`moneta api --workers N` on a free port (plus `env`), returned once /readyz answers 200
+    (with N > 1, the workers are uvicorn's children: measure them with `tree_cpu_seconds`)."""
     port = free_port()
-    args = ["api", "--host", "127.0.0.1", "--port", str(port)]
+    args = ["api", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     process = start_moneta(target, args, "api.log", env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -73,6 +77,19 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """`cpu_seconds` of a process and of every descendant it has now."""
+    return cpu_seconds(pid) + sum(tree_cpu_seconds(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            return [int(child) for child in listing.read().split()]
+    except FileNotFoundError:  # it ended meanwhile
+        return []
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

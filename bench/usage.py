@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from agents.metering.ingest import record_usage
 from agents.metering.meters import DEFAULT_FILE, load_meters
 from bench.loadgen import closed_loop, post_request
-from bench.processes import cpu_seconds, start_api, stop
+from bench.processes import start_api, stop, tree_cpu_seconds
 from bench.report import BenchFailed, Metric
 from bench.target import BenchTarget
 from core.clock import utcnow
@@ -60,14 +60,19 @@ class BenchCustomer:
     api_key: str
 
 
-def run(target: BenchTarget, quick: bool) -> list[Metric]:
+def run(target: BenchTarget, quick: bool, api_workers: int = 1) -> list[Metric]:
+    """`api_workers`: `moneta api --workers N` processes sharing the port (`--api-workers`)."""
     load = QUICK if quick else FULL
     customer = _customer_with_key(target)
     meters_file = _unlimited_meters(target.data_dir)
     run_id = uuid.uuid4().hex[:8]
-    process, port = start_api(target, env={"MONETA_METERS_FILE": str(meters_file)})
+    env = {"MONETA_METERS_FILE": str(meters_file)}
+    process, port = start_api(target, env=env, workers=api_workers)
+    http_path = f"HTTP, API key, {api_workers} API process{'es' if api_workers > 1 else ''}"
     try:
-        http, resends = asyncio.run(_over_http(target, process.pid, port, customer, load, run_id))
+        http, resends = asyncio.run(
+            _over_http(target, process.pid, port, customer, load, run_id, http_path)
+        )
     finally:
         stop(process)
     in_process = _in_process(target, customer, load, run_id, meters_file)
@@ -113,7 +118,13 @@ def _requests(port: int, customer: BenchCustomer, bodies: list[object]) -> list[
 
 
 async def _over_http(
-    target: BenchTarget, pid: int, port: int, customer: BenchCustomer, load: UsageLoad, run_id: str
+    target: BenchTarget,
+    pid: int,
+    port: int,
+    customer: BenchCustomer,
+    load: UsageLoad,
+    run_id: str,
+    path: str,
 ) -> tuple[list[Metric], list[Metric]]:
     now = utcnow().isoformat()
     singles = _requests(
@@ -133,17 +144,17 @@ async def _over_http(
         ("single", singles, load.singles, load.connections),
         ("batched", batches, load.batches * BATCH, load.batch_connections),
     ):
-        cpu_before = cpu_seconds(pid)
+        cpu_before = tree_cpu_seconds(pid)
         result = await closed_loop("127.0.0.1", port, requests, connections)
-        cpu = cpu_seconds(pid) - cpu_before
+        cpu = tree_cpu_seconds(pid) - cpu_before
         _check_statuses(result.statuses, kind)
         stored += events
         _check_stored(target, customer, stored)
         rate = events / result.seconds
-        label = _label(kind, events, f"{connections} connections", "HTTP, API key")
+        label = _label(kind, events, f"{connections} connections", path)
         metrics += [
             Metric(f"events/s ({label}) {_versus(kind)}", "events/s", rate),
-            Metric(f"API process CPU per event ({label})", "µs", cpu / events * 1e6),
+            Metric(f"API CPU per event ({label})", "µs", cpu / events * 1e6),
         ]
     resent = await closed_loop("127.0.0.1", port, singles + batches, load.connections)
     _check_statuses(resent.statuses, "resent")
