@@ -23,7 +23,7 @@ from api.ops import inbox as ops_inbox
 from api.ops import payouts as ops_payouts
 from api.ops import tasks as ops_tasks
 from api.problems import install_problem_details, problem_response
-from api.raw_routes import RawRoutes
+from api.raw_routes import RawEndpoint, RawRoutes
 from api.sandbox import checkout_page as sandbox_checkout
 from api.v1 import access as v1_access
 from api.v1 import affiliates as v1_affiliates
@@ -36,6 +36,7 @@ from api.v1 import customer_portal as v1_customer_portal
 from api.v1 import customer_subscription as v1_customer_subscription
 from api.v1 import processes as v1_processes
 from api.v1 import usage as v1_usage
+from api.v1 import usage_single
 from api.v1 import wallet as v1_wallet
 from api.v1 import white_label as v1_white_label
 from api.v1.access_services import close_access_service
@@ -86,11 +87,15 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
     app.include_router(v1_customer_portal.router)
     app.include_router(v1_customer_subscription.router)
     app.include_router(sandbox_checkout.router)  # 404 unless on the offline sandbox
+    # Innermost: raw endpoints see requests as admitted, metered and branded like any route.
+    raw: dict[str, RawEndpoint] = {
+        webhooks.PATH: webhooks.StripeWebhookEndpoint(runtime, counters),
+        usage_single.PATH: usage_single.SingleUsageEndpoint(runtime),
+    }
+    app.add_middleware(RawRoutes, routes=raw)
     install_branding(app, runtime)  # inside the metering middleware: it needs the key's owner
     install_api_metering(app, runtime)
     mount_console(app)
-    webhook = webhooks.StripeWebhookEndpoint(runtime, counters)
-    app.add_middleware(RawRoutes, routes={webhooks.PATH: webhook})  # outermost: added last
     return app
 
 

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from agents.metering.events import MAX_BATCH
-from agents.metering.ingest import ACCEPTED, REJECTED, IngestResult, record_usage
+from agents.metering.ingest import ACCEPTED, REJECTED, EventOutcome, IngestResult, record_usage
 from agents.metering.limits import check
 from agents.metering.meters import load_meters
 from agents.metering.periods import parse_period, period_of
@@ -41,12 +41,19 @@ async def report_usage(
     events = _events_of(body)
     if "events" not in body:  # one event: answer for it alone
         report = (caller.customer_id, body)
-        outcome = (await app_usage_writer(request, runtime).submit(report)).as_dict()
-        status = 422 if outcome["status"] == REJECTED else 202
-        return JSONResponse({**outcome, "counted": outcome["status"] == ACCEPTED}, status)
+        outcome = await app_usage_writer(request.app.state, runtime).submit(report)
+        content, status = single_answer(outcome)
+        return JSONResponse(content, status)
     result = await run_in_threadpool(_record_batch, runtime, caller, events)
     status = 422 if result.rejected and len(result.rejected) == len(events) else 202
     return JSONResponse(result.as_dict(), status)
+
+
+def single_answer(outcome: EventOutcome) -> tuple[dict[str, Any], int]:
+    """The body and status answering one event: 202 stored or known, 422 refused."""
+    found = outcome.as_dict()
+    status = 422 if found["status"] == REJECTED else 202
+    return {**found, "counted": found["status"] == ACCEPTED}, status
 
 
 def _record_batch(runtime: Runtime, caller: Caller, events: list[Any]) -> IngestResult:

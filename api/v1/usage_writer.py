@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request
+from starlette.datastructures import State
 
 from agents.metering.ingest import EventOutcome, record_usage
 from agents.metering.meters import load_meters
@@ -39,9 +39,8 @@ def usage_writer(database: Database, meters_file: Path | None) -> GroupCommit[Re
     return GroupCommit(write)
 
 
-def app_usage_writer(request: Request, runtime: Runtime) -> GroupCommit[Report, EventOutcome]:
-    """The app's one writer (created on first use, inside the event loop it serves)."""
-    state = request.app.state
+def app_usage_writer(state: State, runtime: Runtime) -> GroupCommit[Report, EventOutcome]:
+    """The app's one writer (`state`: the app's), created on first use."""
     writer: GroupCommit[Report, EventOutcome] | None = getattr(state, "usage_writer", None)
     if writer is None:  # no await since the check: no other request can race us here
         writer = usage_writer(runtime.database, runtime.settings.meters_file)

@@ -134,6 +134,28 @@ def test_bad_requests_are_refused_with_a_clear_code(
     assert _count(database) == 0
 
 
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b'{"metric": "api_calls",', "application/json"),  # not JSON
+        (b'["metric", "api_calls"]', "application/json"),  # JSON, not an object
+        (b"metric=api_calls&idempotency_key=k", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_body_that_is_not_one_json_object_gets_the_routes_validation_answer(
+    client: TestClient, database: Database, content: bytes, content_type: str
+) -> None:
+    """The raw single-event path hands these to the FastAPI route, body replayed."""
+    key = make_api_key(database, make_customer(database))
+    headers = {**_auth(key), "Content-Type": content_type}
+
+    response = client.post("/api/v1/usage", content=content, headers=headers)
+
+    assert (response.status_code, response.json()["code"]) == (422, "validation_failed")
+    assert response.headers["x-ratelimit-limit"]  # admitted by the key's middleware as usual
+    assert _count(database) == 0
+
+
 def test_without_or_with_a_wrong_key_nothing_is_stored(
     client: TestClient, database: Database
 ) -> None:
