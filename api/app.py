@@ -26,6 +26,7 @@ from api.problems import install_problem_details, problem_response
 from api.raw_routes import RawEndpoint, RawRoutes
 from api.sandbox import checkout_page as sandbox_checkout
 from api.v1 import access as v1_access
+from api.v1 import access_check_raw, usage_single
 from api.v1 import affiliates as v1_affiliates
 from api.v1 import agencies as v1_agencies
 from api.v1 import customer_accounts as v1_customer_accounts
@@ -36,7 +37,6 @@ from api.v1 import customer_portal as v1_customer_portal
 from api.v1 import customer_subscription as v1_customer_subscription
 from api.v1 import processes as v1_processes
 from api.v1 import usage as v1_usage
-from api.v1 import usage_single
 from api.v1 import wallet as v1_wallet
 from api.v1 import white_label as v1_white_label
 from api.v1.access_services import close_access_service
@@ -91,6 +91,7 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
     raw: dict[str, RawEndpoint] = {
         webhooks.PATH: webhooks.StripeWebhookEndpoint(runtime, counters),
         usage_single.PATH: usage_single.SingleUsageEndpoint(runtime),
+        access_check_raw.PATH: access_check_raw.AccessCheckEndpoint(runtime),
     }
     app.add_middleware(RawRoutes, routes=raw)
     install_branding(app, runtime)  # inside the metering middleware: it needs the key's owner

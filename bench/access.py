@@ -2,8 +2,9 @@
 
 (a) Policy decisions in process: the shipped policy's compiled rules over a mix of users,
 assets and actions, one thread; decisions per second.
-(b) `POST /api/v1/access/check` through a real `moneta api` process, every check priced so
-it also deducts tokens: closed loop throughput, then p50/p99 at a fixed offered rate.
+(b) `POST /api/v1/access/check` through a real `moneta api` process with the customer's API
+key (its plan's rate limit lifted), every check priced so it also deducts tokens: closed
+loop throughput, then p50/p99 at a fixed offered rate.
 (c) Concurrent deductions (`bench.deductions`): threads spend one token at a time from one
 wallet that holds fewer tokens than they ask for, in one process, then the same threads split
 over several processes; deductions per second, CPU per request, and a check that exactly the
@@ -24,12 +25,11 @@ from agents.access.policy import load_policy
 from agents.wallet import ledger
 from bench.deductions import run_deductions
 from bench.loadgen import closed_loop, open_loop, post_request
-from bench.processes import cpu_seconds, start_api, stop
+from bench.processes import cpu_seconds, start_api, stop, unlimited_meters
 from bench.report import BenchFailed, Metric
 from bench.target import BenchTarget
 from db.models import Customer
-from orchestrator.access.accounts import create_operator, issue_token
-from orchestrator.access.roles import OPERATOR
+from orchestrator.access.api_keys import create_api_key
 
 
 @dataclass(frozen=True)
@@ -96,18 +96,14 @@ def _customer_with_tokens(target: BenchTarget, tokens: int) -> int:
         return customer.id
 
 
-def _operator_token(target: BenchTarget) -> str:
-    name = f"bench-{uuid.uuid4().hex[:6]}"
+def _api_key(target: BenchTarget, customer: int) -> str:
+    """The customer's own key: its product asks before serving each of its users' requests."""
     with target.database.transaction() as session:
-        create_operator(
-            session, username=name, password="bench password 1", role=OPERATOR, actor="bench"
-        )
-        _, secret = issue_token(session, name, actor="bench")
-    return secret
+        return create_api_key(session, customer, actor="bench").secret
 
 
-def _check_requests(port: int, token: str, customer: int, count: int, run_id: str) -> list[bytes]:
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+def _check_requests(port: int, api_key: str, count: int, run_id: str) -> list[bytes]:
+    headers = {"Content-Type": "application/json", "X-API-Key": api_key}
     return [
         post_request(
             "127.0.0.1",
@@ -115,7 +111,6 @@ def _check_requests(port: int, token: str, customer: int, count: int, run_id: st
             "/api/v1/access/check",
             json.dumps(
                 {
-                    "customer": str(customer),
                     "assets": ["dataset:market"],
                     "action": "read",
                     "idempotency_key": f"{run_id}-{index}",
@@ -130,15 +125,16 @@ def _check_requests(port: int, token: str, customer: int, count: int, run_id: st
 def _checks_over_http(target: BenchTarget, load: AccessLoad) -> list[Metric]:
     offered = int(load.rate * load.seconds)
     customer = _customer_with_tokens(target, 2 * (load.checks + offered) + 10)
-    token = _operator_token(target)
-    process, port = start_api(target)
+    api_key = _api_key(target, customer)
+    env = {"MONETA_METERS_FILE": str(unlimited_meters(target.data_dir))}
+    process, port = start_api(target, env=env)
     try:
         run_id = uuid.uuid4().hex[:8]
-        closed_requests = _check_requests(port, token, customer, load.checks, f"{run_id}c")
+        closed_requests = _check_requests(port, api_key, load.checks, f"{run_id}c")
         cpu_before = cpu_seconds(process.pid)
         closed = asyncio.run(closed_loop("127.0.0.1", port, closed_requests, load.connections))
         cpu_per_check = (cpu_seconds(process.pid) - cpu_before) / load.checks
-        open_requests = _check_requests(port, token, customer, offered, f"{run_id}o")
+        open_requests = _check_requests(port, api_key, offered, f"{run_id}o")
         opened = asyncio.run(open_loop("127.0.0.1", port, open_requests, load.rate))
     finally:
         stop(process)

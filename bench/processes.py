@@ -9,9 +9,12 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
+import yaml
 
+from agents.metering.meters import DEFAULT_FILE
 from bench.report import BenchFailed
 from bench.target import ROOT, BenchTarget
 
@@ -69,6 +72,17 @@ def start_api(
         time.sleep(0.1)
     stop(process)
     raise BenchFailed(f"moneta api not ready after {timeout}s")
+
+
+def unlimited_meters(data_dir: Path) -> Path:
+    """The shipped meters file with a default rate limit no benchmark reaches (for
+    `MONETA_METERS_FILE`): API-key benchmarks measure the work, not a plan's 429s."""
+    document = yaml.safe_load(DEFAULT_FILE.read_text())
+    document["rate_limits"] = {"default": {"per_second": 10_000_000, "burst": 10_000_000}}
+    path = data_dir / "bench-meters.yaml"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document))
+    return path
 
 
 def cpu_seconds(pid: int) -> float:

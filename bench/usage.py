@@ -6,8 +6,8 @@
 transaction per event and one per 1,000, so HTTP's share of the cost shows.
 (c) Duplicates: every HTTP request of (a) sent again; the run fails unless the stored count
 and sum are unchanged (no double count). Every event has its own idempotency key.
-The API's own rate limit is lifted for the run (a meters file with a huge default limit):
-the benchmark measures ingestion, not the 429s a real plan would answer.
+The API's own rate limit is lifted for the run (`bench.processes.unlimited_meters`): the
+benchmark measures ingestion, not the 429s a real plan would answer.
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from sqlalchemy import func, select
 
 from agents.metering.ingest import record_usage
-from agents.metering.meters import DEFAULT_FILE, load_meters
+from agents.metering.meters import load_meters
 from bench.loadgen import closed_loop, post_request
-from bench.processes import start_api, stop, tree_cpu_seconds
+from bench.processes import start_api, stop, tree_cpu_seconds, unlimited_meters
 from bench.report import BenchFailed, Metric
 from bench.target import BenchTarget
 from core.clock import utcnow
@@ -64,7 +63,7 @@ def run(target: BenchTarget, quick: bool, api_workers: int = 1) -> list[Metric]:
     """`api_workers`: `moneta api --workers N` processes sharing the port (`--api-workers`)."""
     load = QUICK if quick else FULL
     customer = _customer_with_key(target)
-    meters_file = _unlimited_meters(target.data_dir)
+    meters_file = unlimited_meters(target.data_dir)
     run_id = uuid.uuid4().hex[:8]
     env = {"MONETA_METERS_FILE": str(meters_file)}
     process, port = start_api(target, env=env, workers=api_workers)
@@ -87,16 +86,6 @@ def _customer_with_key(target: BenchTarget) -> BenchCustomer:
         session.flush()
         secret = create_api_key(session, customer.id, actor="bench").secret
         return BenchCustomer(customer.id, stripe_id, secret)
-
-
-def _unlimited_meters(data_dir: Path) -> Path:
-    """The shipped meters with a default rate limit no benchmark reaches."""
-    document = yaml.safe_load(DEFAULT_FILE.read_text())
-    document["rate_limits"] = {"default": {"per_second": 10_000_000, "burst": 10_000_000}}
-    path = data_dir / "bench-meters.yaml"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(document))
-    return path
 
 
 def _event(customer: BenchCustomer, key: str, timestamp: str) -> dict[str, object]:

@@ -45,7 +45,7 @@ class AccessService:
 
     def user(self, customer_id: int) -> UserContext:
         """Tier and features from the entitlement cache, balance from the ledger."""
-        with self.wallet.database.transaction() as session:
+        with self.wallet.database.read() as session:  # one statement: no transaction needed
             balance = ledger.customer_balance(session, customer_id)
         if balance is None:
             raise ledger.unknown_customer(customer_id)

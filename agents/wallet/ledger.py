@@ -251,13 +251,17 @@ def balance_of(session: Session, customer_id: int) -> int:
 
 def customer_balance(session: Session, customer_id: int) -> int | None:
     """The customer's balance (0 before any grant), or None when there is no such customer:
-    one query for what a customer lookup and `balance_of` answered in two."""
-    row = session.execute(
-        select(Customer.id, WalletAccount.balance)
-        .outerjoin(WalletAccount, WalletAccount.customer_id == Customer.id)
-        .where(Customer.id == customer_id)
-    ).first()
+    one query for what a customer lookup and `balance_of` answered in two. Every priced
+    access check asks, so the statement is built once and runs on the Core path."""
+    row = session.connection().execute(_CUSTOMER_BALANCE, {"customer_id": customer_id}).first()
     return None if row is None else int(row.balance or 0)
+
+
+_CUSTOMER_BALANCE = (
+    select(Customer.id, WalletAccount.balance)
+    .outerjoin(WalletAccount, WalletAccount.customer_id == Customer.id)
+    .where(Customer.id == bindparam("customer_id"))
+)
 
 
 def unknown_customer(customer_id: int) -> NotFound:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from agents.access.service import AccessResult
 from api.v1.access_services import AccessDep
 from api.v1.auth import CallerDep
 
@@ -26,7 +27,10 @@ def check_access(
 ) -> dict[str, Any]:
     """The decision; a cost in tokens is deducted in this same call (or the check is denied)."""
     customer_id = caller.customer(request, body.customer)
-    result = access.check(customer_id, body.assets, body.action, body.idempotency_key)
+    return check_answer(access.check(customer_id, body.assets, body.action, body.idempotency_key))
+
+
+def check_answer(result: AccessResult) -> dict[str, Any]:
     decision = result.decision
     return {
         "allowed": decision.allowed,

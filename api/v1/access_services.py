@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from starlette.datastructures import State
 
 from agents.access.service import AccessService, build_access_service
 from api.dependencies import current_runtime
+from orchestrator.wiring import Runtime
 
 _STATE = "access_service"
-_lock = threading.Lock()
 
 
-def access_service(request: Request) -> AccessService:
-    state = request.app.state
+async def access_service(request: Request) -> AccessService:
+    """Async, so that a request costs no thread hop for it."""
+    return service_of(request.app.state, current_runtime(request))
+
+
+def service_of(state: State, runtime: Runtime) -> AccessService:
+    """The app's service (`state`: the app's), built on first use in the event loop: no await
+    between the check and the store, so no other request can race it."""
     service: AccessService | None = getattr(state, _STATE, None)
     if service is None:
-        with _lock:
-            service = getattr(state, _STATE, None)
-            if service is None:
-                runtime = current_runtime(request)
-                service = build_access_service(runtime.database, runtime.redis, runtime.settings)
-                setattr(state, _STATE, service)
+        service = build_access_service(runtime.database, runtime.redis, runtime.settings)
+        setattr(state, _STATE, service)
     return service
 
 
