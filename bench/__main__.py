@@ -40,7 +40,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, help="burst: `moneta worker` processes (default 2)")
     parser.add_argument(
-        "--api-workers", type=int, help="intake, usage: `moneta api` processes (default 1)"
+        "--api-workers", type=int, help="intake, usage, access: `moneta api` processes (default 1)"
     )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
@@ -75,6 +75,7 @@ def chosen_benchmarks(args: argparse.Namespace) -> dict[str, Benchmark]:
     if args.api_workers:
         chosen["intake"] = partial(intake.run, api_workers=args.api_workers)
         chosen["usage"] = partial(usage.run, api_workers=args.api_workers)
+        chosen["access"] = partial(access.run, api_workers=args.api_workers)
     return chosen
 
 

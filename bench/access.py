@@ -25,7 +25,7 @@ from agents.access.policy import load_policy
 from agents.wallet import ledger
 from bench.deductions import run_deductions
 from bench.loadgen import closed_loop, open_loop, post_request
-from bench.processes import cpu_seconds, start_api, stop, unlimited_meters
+from bench.processes import start_api, stop, tree_cpu_seconds, unlimited_meters
 from bench.report import BenchFailed, Metric
 from bench.target import BenchTarget
 from db.models import Customer
@@ -61,11 +61,12 @@ ASKS = [
 ]
 
 
-def run(target: BenchTarget, quick: bool) -> list[Metric]:
+def run(target: BenchTarget, quick: bool, api_workers: int = 1) -> list[Metric]:
+    """`api_workers`: `moneta api --workers N` processes serving part (b) (`--api-workers`)."""
     load = QUICK if quick else FULL
     return [
         *_decisions_in_process(load),
-        *_checks_over_http(target, load),
+        *_checks_over_http(target, load, api_workers),
         *_deductions(target, load),
     ]
 
@@ -122,18 +123,18 @@ def _check_requests(port: int, api_key: str, count: int, run_id: str) -> list[by
     ]
 
 
-def _checks_over_http(target: BenchTarget, load: AccessLoad) -> list[Metric]:
+def _checks_over_http(target: BenchTarget, load: AccessLoad, api_workers: int) -> list[Metric]:
     offered = int(load.rate * load.seconds)
     customer = _customer_with_tokens(target, 2 * (load.checks + offered) + 10)
     api_key = _api_key(target, customer)
     env = {"MONETA_METERS_FILE": str(unlimited_meters(target.data_dir))}
-    process, port = start_api(target, env=env)
+    process, port = start_api(target, env=env, workers=api_workers)
     try:
         run_id = uuid.uuid4().hex[:8]
         closed_requests = _check_requests(port, api_key, load.checks, f"{run_id}c")
-        cpu_before = cpu_seconds(process.pid)
+        cpu_before = tree_cpu_seconds(process.pid)
         closed = asyncio.run(closed_loop("127.0.0.1", port, closed_requests, load.connections))
-        cpu_per_check = (cpu_seconds(process.pid) - cpu_before) / load.checks
+        cpu_per_check = (tree_cpu_seconds(process.pid) - cpu_before) / load.checks
         open_requests = _check_requests(port, api_key, offered, f"{run_id}o")
         opened = asyncio.run(open_loop("127.0.0.1", port, open_requests, load.rate))
     finally:
@@ -147,11 +148,14 @@ def _checks_over_http(target: BenchTarget, load: AccessLoad) -> list[Metric]:
         left = ledger.balance_of(session, customer)
     if left != 10:
         raise BenchFailed(f"expected 10 tokens left after {spent:,} spent, found {left}")
-    closed_label = f"closed loop, {load.checks:,} checks, {load.connections} connections"
-    open_label = f"open loop, {load.rate:,.0f}/s offered for {load.seconds:g} s"
+    processes = f"{api_workers} API process{'es' if api_workers > 1 else ''}"
+    closed_label = (
+        f"closed loop, {load.checks:,} checks, {load.connections} connections, {processes}"
+    )
+    open_label = f"open loop, {load.rate:,.0f}/s offered for {load.seconds:g} s, {processes}"
     return [
         Metric(f"priced access checks/s over HTTP ({closed_label})", "checks/s", closed.per_second),
-        Metric(f"API process CPU per check ({closed_label})", "ms", cpu_per_check * 1000),
+        Metric(f"API CPU per check ({closed_label})", "ms", cpu_per_check * 1000),
         Metric(f"achieved rate ({open_label})", "checks/s", opened.achieved_rate),
         Metric(f"p50 latency ({open_label})", "ms", opened.median * 1000),
         Metric(f"p99 latency ({open_label})", "ms", opened.percentile(0.99) * 1000),
