@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import func, select
@@ -23,7 +23,13 @@ from db.repositories.customer_view import audit_trail
 router = APIRouter(prefix="/console")
 
 
-def _queue(session: Session, status: str | None) -> dict[str, object]:
+class _QueueContext(TypedDict):
+    approvals: list[Approval]
+    approvals_given: dict[int, int]
+    customers: dict[int, str | None]
+
+
+def _queue(session: Session, status: str | None) -> _QueueContext:
     """The rows of the queue, pending first, with customer labels and approval progress."""
     rows: Sequence[Approval] = service.list_approvals(session, status)
     ordered = sorted(rows, key=lambda a: (a.status != ApprovalStatus.PENDING, -a.id))

@@ -31,6 +31,8 @@ def measure(count: int, redis_url: str) -> PeerResult:
             reply = client.xreadgroup(GROUP, "c", {STREAM: ">"}, count=BATCH, block=1000)
             if not reply:
                 raise BenchFailed(f"stream ran dry after {done} of {count} messages")
+            # RESP2, the client's default protocol: [[stream, [(id, fields), ...]]].
+            assert isinstance(reply, list)
             ids = [message_id for message_id, _fields in reply[0][1]]
             pipe = client.pipeline(transaction=False)
             pipe.xack(STREAM, GROUP, *ids)

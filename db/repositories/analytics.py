@@ -159,7 +159,12 @@ def _event_totals(
             )
             .exists()
         )
-    return [(cur, plan, int(n), int(total)) for cur, plan, n, total in session.execute(query)]
+    totals: list[tuple[str, str | None, int, int]] = []
+    for cur, plan, n, total in session.execute(query):
+        # Typed optional, but the WHERE drops NULL currencies and COALESCE turns a NULL sum to 0.
+        assert cur is not None and total is not None
+        totals.append((cur, plan, int(n), int(total)))
+    return totals
 
 
 def refund_totals(

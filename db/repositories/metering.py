@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, distinct, func, or_, select, text
+from sqlalchemy import ColumnElement, Insert, Table, distinct, func, or_, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -56,6 +56,7 @@ def insert_usage_events(session: Session, rows: Sequence[dict[str, Any]]) -> set
         returned = session.execute(_UNNEST_INSERT, _columns_of(rows))
     else:
         table = UsageEvent.__table__
+        assert isinstance(table, Table)  # declared as FromClause; a mapped class's is a Table
         stmt: Insert = sqlite.insert(table).on_conflict_do_nothing()
         # A list of parameter sets: "insertmanyvalues" pages from one cached compilation.
         returned = session.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import LoginAttempt, Operator, OperatorSession, OperatorToken
@@ -80,7 +80,7 @@ def recent_failures(
 ) -> tuple[int, int]:
     """Failed logins since `since`: (for this name, from this address)."""
 
-    def count(*where: object) -> int:
+    def count(*where: ColumnElement[bool]) -> int:
         stmt = select(func.count(LoginAttempt.id)).where(
             LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since, *where
         )

@@ -76,17 +76,26 @@ def test_a_thread_continues_where_the_operator_left_it(
         said("Proposed cancelling sub_bob1."),
     )
     checkpoints = checkpointer_factory(settings.effective_database_url)
-    options = {"operator": "alice", "submit": submit, "model": model}
-    first = ask(database, settings, text="cancel bob", checkpointer_factory=checkpoints, **options)
+    first = ask(
+        database,
+        settings,
+        text="cancel bob",
+        operator="alice",
+        submit=submit,
+        model=model,
+        checkpointer_factory=checkpoints,
+    )
     assert first.question and not first.proposals
 
     second = ask(
         database,
         settings,
         text="the acme one",
+        operator="alice",
+        submit=submit,
+        model=model,
         thread_id=first.thread_id,
         checkpointer_factory=checkpoints,
-        **options,
     )
 
     assert [p["action"] for p in second.proposals] == ["cancel"]

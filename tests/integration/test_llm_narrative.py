@@ -4,6 +4,7 @@ only when every number it writes is one of them; stored, and e-mailed to the ope
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -49,7 +50,7 @@ def run(database: Database, settings: Settings, kind: str, model: BaseChatModel 
             settings=settings,
             stripe=None,  # type: ignore[arg-type]
             mailer=None,  # type: ignore[arg-type]
-            submit=lambda k, p, **o: submit(session, k, p, **o),
+            submit=partial(submit, session),
             extras={"chat_model": model},
         )
         return handle(ctx, TaskInfo(1, kind, {"day": DAY.isoformat()}, 1, 8))

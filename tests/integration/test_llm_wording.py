@@ -88,6 +88,7 @@ def test_model_wording_is_sent_escaped_and_recorded(
 ) -> None:
     email, row = send_payment_failed(database, with_model, scripted(said(GOOD)))
     assert GOOD in email.text
+    assert email.html is not None
     assert "Terms &amp; conditions" in email.html and f'href="{LINK}"' in email.html
     assert email.subject == "Your payment of USD 49.00 failed"  # subjects stay template-built
     assert email.headers["X-Moneta-Wording"] == "scripted"
@@ -136,6 +137,7 @@ def test_hostile_customer_name_is_data_not_instructions(
     system, user = model.prompts[0]
     assert HOSTILE not in system.text
     assert '"customer_data"' in user.text and HOSTILE in user.text  # quoted inside JSON data
+    assert email.html is not None
     assert "evil.example" not in email.text + email.html
     assert row.context["wording_source"] == "template"
 

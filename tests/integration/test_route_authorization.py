@@ -69,7 +69,7 @@ def guarded_endpoints(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
         (method, route.path, route)
         for route in api_routes(app.routes)
         if route.path.startswith(GUARDED_PREFIXES)
-        for method in sorted(route.methods)
+        for method in sorted(route.methods or ())
         if (method, route.path) not in PUBLIC
     ]
 
