@@ -17,7 +17,7 @@ from langgraph.types import Command, StateSnapshot
 
 from agents.checkpoints import checkpoint_before
 from agents.context import AgentContext
-from core.errors import PermanentError
+from core.errors import PermanentError, RetryableError
 from db.models import ApprovalStatus
 
 
@@ -49,6 +49,18 @@ def drive_money_graph(
                         Command(resume=resume_with), config, context=ctx, durability="sync"
                     )
             elif rerun_from is not None:
-                again = checkpoint_before(compiled, config, rerun_from)
+                again = _checkpoint_before(compiled, config, rerun_from, snapshot)
                 compiled.invoke(None, again, context=ctx, durability="sync")
         return compiled.get_state(config)
+
+
+def _checkpoint_before(graph: Any, config: Any, node: str, latest: StateSnapshot) -> Any:
+    """Where to re-run `node` from; a thread still on its way to its gate (its start is running
+    on another worker, or will be redone) is retried later, when the decision can apply."""
+    try:
+        return checkpoint_before(graph, config, node)
+    except PermanentError:
+        if latest.next:
+            thread = config["configurable"]["thread_id"]
+            raise RetryableError(f"thread {thread} has not reached its gate yet") from None
+        raise
