@@ -8,9 +8,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 
-from agents.access.policy import Policy, Rule
+from agents.access.policy import Policy, Rule, Tokens
 from agents.access.subject import ACTIONS, Asset, Subject
 from core.errors import InvalidInput
 
@@ -48,6 +47,8 @@ class PolicyEngine:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.rules: tuple[Rule, ...] = policy.rules
+        # A request for fewer assets than the smallest bundle cannot complete one (most name one).
+        self._smallest_bundle = min((len(b.assets) for b in policy.bundles), default=math.inf)
 
     def asset(self, asset_id: str) -> Asset:
         try:
@@ -64,7 +65,7 @@ class PolicyEngine:
         if not asset_ids:
             raise InvalidInput("name at least one asset", code="unknown_asset")
         assets = [self.asset(a) for a in dict.fromkeys(asset_ids)]
-        costs: dict[str, Fraction] = {}
+        costs: dict[str, Tokens] = {}
         deciding: list[str] = []
         for asset in assets:
             subject = _subject(user, asset, action)
@@ -74,7 +75,7 @@ class PolicyEngine:
             outcome = rule.outcome
             if not outcome.allow:
                 return Decision(False, rule.id, outcome.reason, 0, outcome.redirect)
-            costs[asset.id] = outcome.cost(subject, asset) if outcome.cost else Fraction(0)
+            costs[asset.id] = outcome.cost(subject, asset) if outcome.cost else 0
             if rule.id not in deciding:
                 deciding.append(rule.id)
         total, bundles = self._priced(costs)
@@ -86,16 +87,19 @@ class PolicyEngine:
                 return rule
         return None
 
-    def _priced(self, costs: dict[str, Fraction]) -> tuple[Fraction, tuple[str, ...]]:
+    def _priced(self, costs: dict[str, Tokens]) -> tuple[Tokens, tuple[str, ...]]:
         """Sum of costs, each bundle whose assets were all requested at its multiplier."""
+        if len(costs) < self._smallest_bundle:
+            return sum(costs.values()), ()
         unpriced = set(costs)
-        total, applied = Fraction(0), []
+        total: Tokens = 0
+        applied = []
         for bundle in self.policy.bundles:
             if bundle.assets <= unpriced:
-                total += sum((costs[a] for a in bundle.assets), Fraction(0)) * bundle.multiplier
+                total += sum(costs[a] for a in bundle.assets) * bundle.multiplier
                 unpriced -= bundle.assets
                 applied.append(bundle.id)
-        total += sum((costs[a] for a in unpriced), Fraction(0))
+        total += sum(costs[a] for a in unpriced)
         return total, tuple(applied)
 
     def explain(self, user: UserContext, asset_id: str, action: str) -> list[RuleTrace]:
