@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -114,6 +115,39 @@ def test_a_batch_stores_the_good_events_and_names_the_bad_ones(
     ]
     assert _count(database, customer_id=customer) == 2
     assert _count(database, customer_id=other) == 0
+
+
+def test_a_batch_is_stored_exactly_as_sent(client: TestClient, database: Database) -> None:
+    """Quantities keep every digit (never a float), times their instant, properties their
+    nesting, through the batch insert's one JSON parameter."""
+    customer = make_customer(database)
+    key = make_api_key(database, customer)
+    sent_at = datetime.now(UTC) - timedelta(minutes=5)
+    offset = sent_at.astimezone(timezone(timedelta(hours=-7)))
+    events = [
+        {
+            "metric": "storage_gb",
+            "quantity": "0.123456",
+            "idempotency_key": "exact-1",
+            "timestamp": offset.isoformat(),
+            "properties": {"region": "eu", "tags": ["a", "b"]},
+        },
+        {"metric": "storage_gb", "quantity": "12345678.9", "idempotency_key": "exact-2"},
+    ]
+
+    response = client.post("/api/v1/usage", json={"events": events}, headers=_auth(key))
+
+    assert response.json()["accepted"] == 2, response.json()["rejected"]
+    with database.transaction() as s:
+        stored = {
+            row.idempotency_key: row
+            for row in s.scalars(select(UsageEvent).where(UsageEvent.customer_id == customer))
+        }
+    assert stored["exact-1"].quantity == Decimal("0.123456")
+    assert stored["exact-2"].quantity == Decimal("12345678.9")
+    assert stored["exact-1"].occurred_at == sent_at
+    assert stored["exact-1"].properties == {"region": "eu", "tags": ["a", "b"]}
+    assert stored["exact-2"].properties == {}
 
 
 @pytest.mark.parametrize(
