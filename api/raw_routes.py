@@ -55,12 +55,25 @@ def sends_json(scope: Scope) -> bool:
     return media_type == "application/json"
 
 
-async def read_all(receive: Receive) -> bytes:
-    """The whole request body (the app's body-size limit applies around the raw routes)."""
+class BodyTooLarge(MonetaError):
+    status_code = 413
+    code = "too_large"
+
+
+async def read_all(scope: Scope, receive: Receive, limit: int | None = None) -> bytes:
+    """The whole request body, refused (`BodyTooLarge`) as soon as it is known to exceed
+    `limit` bytes; without one, the app's body-size limit around the raw routes applies."""
+    declared = header(scope, b"content-length") or ""
+    if limit is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"body over {limit} bytes")
     body = bytearray()
     while True:
         message = await receive()
+        if message["type"] != "http.request":  # the client went away: nothing to answer
+            raise MonetaError("client disconnected mid-body", code="disconnected")
         body += message.get("body", b"")
+        if limit is not None and len(body) > limit:  # no or lying Content-Length
+            raise BodyTooLarge(f"body over {limit} bytes")
         if not message.get("more_body", False):
             return bytes(body)
 
@@ -94,7 +107,7 @@ class KeyedJsonPost:
         if scope["method"] != "POST" or owner is None or not sends_json(scope):
             await rest(scope, receive, send)
             return
-        body = await read_all(receive)
+        body = await read_all(scope, receive)
         if not await self.serve(scope, send, owner, body):
             await rest(scope, replaying(body, receive), send)
 

@@ -18,7 +18,7 @@ from api.asgi_responses import send_bytes, send_problem
 from api.group_commit import GroupCommit
 from api.intake_batch import InboxEvent, inbox_writer
 from api.metrics import WebhookCounters
-from api.raw_routes import header
+from api.raw_routes import header, read_all
 from api.signature import verify_stripe_signature
 from core.clock import utcnow
 from core.errors import MonetaError
@@ -37,29 +37,8 @@ class WebhookRejected(MonetaError):
     """Refused before anything was stored; `code` is the reason counted in /metrics."""
 
 
-class PayloadTooLarge(WebhookRejected):
-    status_code = 413
-
-
 class MethodNotAllowed(WebhookRejected):
     status_code = 405
-
-
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    """The raw body, refused as soon as it is known to exceed `limit` bytes."""
-    declared = header(scope, b"content-length") or ""
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"body over {limit} bytes", code="too_large")
-    body = bytearray()
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away: nothing to answer
-            raise WebhookRejected("client disconnected mid-body", code="disconnected")
-        body += message.get("body", b"")
-        if len(body) > limit:  # no or lying Content-Length: stop reading here
-            raise PayloadTooLarge(f"body over {limit} bytes", code="too_large")
-        if not message.get("more_body", False):
-            return bytes(body)
 
 
 def _bounded_text(value: Any, max_length: int) -> bool:
@@ -99,13 +78,16 @@ class StripeWebhookEndpoint:
     def __init__(self, runtime: Runtime, counters: WebhookCounters) -> None:
         self.runtime = runtime
         self.counters = counters
-        self._inbox: GroupCommit[InboxEvent, bool] | None = None
+        # One writer per app; it batches per event loop, so it can be made before any runs.
+        self.inbox: GroupCommit[InboxEvent, bool] = inbox_writer(
+            runtime.database, max_attempts=runtime.settings.task_max_attempts
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, _rest: ASGIApp) -> None:
         try:
             if scope["method"] != "POST":
                 raise MethodNotAllowed("webhooks are POSTed", code="method_not_allowed")
-            body = await read_body(scope, receive, self.runtime.settings.webhook_max_bytes)
+            body = await read_all(scope, receive, self.runtime.settings.webhook_max_bytes)
             event = self.verified_event(scope, body)
         except MonetaError as exc:
             self.counters.count_rejected(exc.code)
@@ -113,16 +95,9 @@ class StripeWebhookEndpoint:
             allow = {"Allow": "POST"} if isinstance(exc, MethodNotAllowed) else None
             await send_problem(send, PATH, exc.status_code, exc.code, exc.message, allow)
             return
-        stored = await self.inbox().submit(event)
+        stored = await self.inbox.submit(event)
         self.counters.count_received(duplicate=not stored)
         await send_bytes(send, 200, _ANSWERS[not stored])
-
-    def inbox(self) -> GroupCommit[InboxEvent, bool]:
-        """The one inbox writer, created on first use inside the event loop it serves."""
-        if self._inbox is None:
-            database, settings = self.runtime.database, self.runtime.settings
-            self._inbox = inbox_writer(database, max_attempts=settings.task_max_attempts)
-        return self._inbox
 
     def verified_event(self, scope: Scope, body: bytes) -> InboxEvent:
         """Check the signature against every configured secret, then read the envelope."""

@@ -46,7 +46,8 @@ class ApiUsageMiddleware:
         self.recorder = recorder
         self.prefixes = tuple(prefixes)
         self.skipped = tuple(skipped)
-        self._decisions: GroupCommit[KeyOwner, RateDecision] | None = None
+        # Concurrent requests' rate decisions, pipelined together to Redis.
+        self._decisions: GroupCommit[KeyOwner, RateDecision] = GroupCommit(admission.decide_many)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -65,7 +66,7 @@ class ApiUsageMiddleware:
             detail = "unknown or revoked API key"
             await send_problem(send, scope["path"], 401, "unauthorized", detail)
             return
-        decision = await self._rate_decisions().submit(owner)
+        decision = await self._decisions.submit(owner)
         headers = decision.headers()
         if not decision.admitted:
             detail = f"rate limit reached; retry in {headers['Retry-After']}s"
@@ -73,12 +74,6 @@ class ApiUsageMiddleware:
             return
         scope.setdefault("state", {})[OWNER_STATE] = owner
         await self._call_and_count(scope, receive, send, owner, headers)
-
-    def _rate_decisions(self) -> GroupCommit[KeyOwner, RateDecision]:
-        """Concurrent requests' rate decisions, pipelined together to Redis."""
-        if self._decisions is None:
-            self._decisions = GroupCommit(self.admission.decide_many)
-        return self._decisions
 
     async def _call_and_count(
         self, scope: Scope, receive: Receive, send: Send, owner: KeyOwner, headers: dict[str, str]
