@@ -55,12 +55,15 @@ def drive_money_graph(
 
 
 def _checkpoint_before(graph: Any, config: Any, node: str, latest: StateSnapshot) -> Any:
-    """Where to re-run `node` from; a thread still on its way to its gate (its start is running
-    on another worker, or will be redone) is retried later, when the decision can apply."""
+    """Where to re-run `node` from. A thread with a step still open is retried later, when
+    the decision can apply: one on its way to its gate (its start is running on another
+    worker, or will be redone), or one whose gate step another worker's resume has finished
+    but not yet checkpointed (its task has writes, so nothing is `next`). Only a thread that
+    ended without reaching `node` is a permanent error."""
     try:
         return checkpoint_before(graph, config, node)
     except PermanentError:
-        if latest.next:
+        if latest.next or latest.tasks:
             thread = config["configurable"]["thread_id"]
-            raise RetryableError(f"thread {thread} has not reached its gate yet") from None
+            raise RetryableError(f"thread {thread} is between steps; retrying") from None
         raise

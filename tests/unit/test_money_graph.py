@@ -81,3 +81,17 @@ def test_a_finished_thread_that_never_reached_the_node_is_a_permanent_error() ->
 
     with pytest.raises(PermanentError):
         _resume(_context(saver), "refund:2")
+
+
+def test_a_decision_while_another_worker_passes_the_gate_is_retried() -> None:
+    saver = InMemorySaver()
+    config: Any = {"configurable": {"thread_id": "refund:3"}}
+    _graph().compile(checkpointer=saver).invoke({}, config)  # waiting at the gate
+    at_gate = _graph().compile(checkpointer=saver).get_state(config)
+    # Another worker's resume has finished the gate step (its writes are saved) but not yet
+    # checkpointed the step after it: nothing is "next", and no checkpoint leads to execute.
+    [gate] = at_gate.tasks
+    saver.put_writes(at_gate.config, [("decision", ApprovalStatus.APPROVED)], gate.id)
+
+    with pytest.raises(RetryableError):
+        _resume(_context(saver), "refund:3")
