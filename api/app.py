@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from fastapi.telemetry import TelemetryConfig
 
 from api import health, webhooks
 from api.console.errors import console_error
@@ -63,7 +64,9 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
         if close_runtime_on_shutdown:
             runtime.close()
 
-    app = FastAPI(title="Moneta", lifespan=lifespan)
+    otel = runtime.settings.api_otel
+    telemetry: TelemetryConfig = {"tracing": otel, "metrics": otel, "logs": otel}
+    app = FastAPI(title="Moneta", lifespan=lifespan, telemetry=telemetry)
     app.state.runtime = runtime
     app.state.webhook_counters = counters = WebhookCounters()
     app.add_exception_handler(MonetaError, _moneta_error)

@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.asgi_responses import send_bytes, send_problem
@@ -47,10 +48,9 @@ def _bounded_text(value: Any, max_length: int) -> bool:
 
 def parse_event(body: bytes) -> InboxEvent:
     """The event envelope of a verified body; malformed JSON or envelope is refused."""
-    try:
-        text = body.decode("utf-8")
-        doc = json.loads(text)
-    except ValueError:
+    try:  # orjson: a fifth of the API's CPU per webhook went to the stdlib's parse of ~5 KB
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
         raise WebhookRejected("body is not UTF-8 JSON", code="malformed_json") from None
     if not isinstance(doc, dict):
         raise WebhookRejected("body is not a JSON object", code="malformed_event")
@@ -67,7 +67,7 @@ def parse_event(body: bytes) -> InboxEvent:
         created=created,
         livemode=bool(doc.get("livemode", False)),
         api_version=api_version,
-        payload=text,
+        payload=body.decode("utf-8"),  # orjson has checked it is UTF-8
     )
 
 

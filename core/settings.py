@@ -135,6 +135,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # FastAPI's native OpenTelemetry (traces, metrics, logs to the globally configured
+    # providers). Off by default: its per-request provider lookup was ~5% of a webhook's CPU.
+    api_otel: bool = False
     # The API's address as browsers reach it (the offline sandbox's checkout page links to
     # it); None: http://api_host:api_port.
     public_url: str | None = None

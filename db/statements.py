@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import CursorResult, Result
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -64,3 +68,23 @@ def _cached_insert_ignore(table: Any, dialect: str, returning: tuple[str, ...]) 
 def affected_rows(result: Result[Any]) -> int:
     """Rows matched by an UPDATE/DELETE (the conditional-update idiom's verdict)."""
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def json_rows(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as one JSON text parameter, for PostgreSQL's `json_to_recordset`: by orjson (C,
+    ~10x the stdlib's encoder), or by the stdlib for what orjson refuses (an integer beyond
+    64 bits). One parameter instead of per-row ones is what makes batch inserts cheap."""
+    try:
+        return orjson.dumps(rows, default=_as_json_text).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(rows, default=_as_json_text)
+
+
+def _as_json_text(value: Any) -> str:
+    """Quantities and times in the forms PostgreSQL reads back exactly (a Decimal as its
+    digits, never a float; a datetime in ISO 8601 with its offset, as orjson writes one)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")

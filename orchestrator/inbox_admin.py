@@ -13,11 +13,13 @@ from db.models import StripeEvent, Task
 from orchestrator.outbox import submit
 
 EVENT_TASK = "stripe.event"
+EVENT_TASK_KEY_PREFIX = "stripe-event:"  # one first billing task per event id, ever
 
 
 def event_task_key(event_id: str) -> str:
-    """The dedupe key intake gives an event's first task (api/webhooks.py)."""
-    return f"stripe-event:{event_id}"
+    """The dedupe key intake (api/intake_batch.py) and reconciliation give an event's first
+    task."""
+    return f"{EVENT_TASK_KEY_PREFIX}{event_id}"
 
 
 def find_events(

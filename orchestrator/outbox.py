@@ -40,7 +40,7 @@ def submit(
     agent = agent_for(kind)
     now = utcnow()
     due = available_at is None or available_at <= now
-    row = _task_row(kind, agent, payload, dedupe_key, available_at or now, max_attempts, now, due)
+    row = task_row(kind, agent, payload, dedupe_key, available_at or now, max_attempts, now, due)
     task_id = insert_ignore(session, Task, row)
     if task_id is not None and due:
         session.info.setdefault(_PENDING, []).append((agent, task_id))
@@ -61,7 +61,7 @@ def submit_many(
     agent = agent_for(kind)
     now = utcnow()
     rows = [
-        _task_row(kind, agent, payload, key, now, max_attempts, now, True)
+        task_row(kind, agent, payload, key, now, max_attempts, now, True)
         for key, payload in payloads.items()
     ]
     created: dict[str, int] = insert_ignore_many(session, Task, rows, "dedupe_key")
@@ -69,7 +69,7 @@ def submit_many(
     return created
 
 
-def _task_row(
+def task_row(
     kind: str,
     agent: str,
     payload: dict[str, Any],
@@ -79,6 +79,8 @@ def _task_row(
     now: datetime,
     due: bool,
 ) -> dict[str, Any]:
+    """Every column a new task row is written with (the single definition, also used by
+    statements that insert tasks in SQL)."""
     return {
         "kind": kind,
         "agent": agent,
@@ -97,7 +99,12 @@ def _task_row(
 
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
+    publish_committed(session.info.pop(_PENDING, None) or [])
+
+
+def publish_committed(pending: list[tuple[str, int]]) -> None:
+    """Push committed tasks' ids, as (agent, task id), to their agents' streams. A task row is
+    marked published when written: if this push is lost, the relay re-sends it."""
     if not pending or _transport is None:
         return
     try:

@@ -13,6 +13,7 @@ from agents.context import AgentContext
 from core.clock import utcnow
 from core.errors import RetryableError
 from db.repositories.stripe_inbox import add_event, newest_event_created
+from orchestrator.inbox_admin import EVENT_TASK, event_task_key
 from tools.stripe.gateway import StripeGatewayError
 
 OVERLAP = timedelta(days=1)
@@ -28,9 +29,7 @@ def reconcile_events(ctx: AgentContext, payload: dict[str, Any]) -> dict[str, An
             if add_event(ctx.session, event, source="reconcile"):
                 inserted += 1
                 ctx.submit(
-                    "stripe.event",
-                    {"event_id": event["id"]},
-                    dedupe_key=f"stripe-event:{event['id']}",
+                    EVENT_TASK, {"event_id": event["id"]}, dedupe_key=event_task_key(event["id"])
                 )
     except StripeGatewayError as exc:
         raise RetryableError(f"Stripe unreachable listing events: {exc}") from exc

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
 
 import pytest
 import redis
 from sqlalchemy import func, select
 from sqlalchemy.event import listen
 
-from api.intake_batch import InboxEvent, inbox_writer, store_events
+from api.intake_batch import InboxEvent, inbox_writer, store_events, store_events_in_transaction
 from db.models import StripeEvent, Task
 from db.session import Database
+from orchestrator.outbox import submit
 from orchestrator.transport import StreamTransport
 
 
@@ -47,6 +51,43 @@ def test_one_transaction_stores_new_events_and_skips_every_duplicate(
         assert {t.max_attempts for t in session.scalars(select(Task))} == {3}
     assert keys == {"stripe-event:evt_old", "stripe-event:evt_a", "stripe-event:evt_b"}
     assert redis_client.xlen(transport.stream("billing")) == 3  # published after commit
+
+
+def row_shape(row: Any, *differing: str) -> dict[str, Any]:
+    """A row's columns, with times reduced to whether they are set and `differing` left out."""
+    values = {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in differing}
+    return {k: (v is not None if isinstance(v, datetime) else v) for k, v in values.items()}
+
+
+def test_the_single_statement_writes_the_rows_the_orm_path_writes(
+    database: Database, transport: StreamTransport, redis_client: redis.Redis
+) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("the single-statement store is PostgreSQL's")
+    store_events(database, [inbox_event("evt_sql")], max_attempts=4)
+    store_events_in_transaction(database, [asdict(inbox_event("evt_orm"))], max_attempts=4)
+
+    with database.transaction() as session:
+        by_sql, by_orm = (session.get_one(StripeEvent, i) for i in ("evt_sql", "evt_orm"))
+        assert row_shape(by_sql, "id", "payload") == row_shape(by_orm, "id", "payload")
+        assert by_sql.payload == inbox_event("evt_sql").payload
+        tasks = {t.payload["event_id"]: t for t in session.scalars(select(Task))}
+        assert row_shape(tasks["evt_sql"], "id", "payload", "dedupe_key") == row_shape(
+            tasks["evt_orm"], "id", "payload", "dedupe_key"
+        )
+        assert tasks["evt_sql"].payload == {"event_id": "evt_sql"}
+        assert tasks["evt_sql"].dedupe_key == "stripe-event:evt_sql"
+    assert redis_client.xlen(transport.stream("billing")) == 2
+
+
+def test_an_event_whose_task_exists_is_stored_and_queues_nothing_new(
+    database: Database, transport: StreamTransport
+) -> None:
+    with database.transaction() as session:  # e.g. the inbox row was purged, its task kept
+        submit(session, "stripe.event", {"event_id": "evt_k"}, dedupe_key="stripe-event:evt_k")
+
+    assert store_events(database, [inbox_event("evt_k")], max_attempts=3) == {"evt_k"}
+    assert counts(database) == (1, 1)
 
 
 def test_concurrent_webhooks_share_commits_and_each_gets_its_own_answer(
