@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from weakref import WeakKeyDictionary
@@ -27,6 +27,11 @@ Result = TypeVar("Result")
 MAX_BATCH = 256
 # Two commits in flight: one transaction's round trips overlap the other's Python work.
 FLUSHERS = 2
+# A write awaited in the loop overlaps its round trip with the loop's other work by itself;
+# one in flight at a time lets more callers gather for the next one: fewer, larger batches
+# (single usage events, 7 interleaved runs: 0.17-0.19 -> 0.13-0.18 statements per event,
+# API CPU per event median 386 -> 364 us).
+FLUSHERS_IN_LOOP = 1
 
 
 @dataclass
@@ -45,12 +50,31 @@ class _Lane(Generic[Item, Result]):
 
 class GroupCommit(Generic[Item, Result]):
     """`write(items)` stores a batch in one transaction and returns one result per item, in
-    order; it runs on a worker thread. A failed batch is retried item by item, so one bad item
-    fails alone. Items are batched per event loop (a server has one; a test client may run
-    each request in a loop of its own, and a future must be settled in its own loop)."""
+    order; it runs on a worker thread (`in_loop`: it is awaited in the event loop). A failed
+    batch is retried item by item, so one bad item fails alone. Items are batched per event
+    loop (a server has one; a test client may run each request in a loop of its own, and a
+    future must be settled in its own loop)."""
 
     def __init__(self, write: Callable[[list[Item]], list[Result]]) -> None:
+        async def in_thread(items: list[Item]) -> list[Result]:
+            return await to_thread.run_sync(write, items)
+
+        self._start(in_thread, FLUSHERS)
+
+    @classmethod
+    def in_loop(
+        cls, write: Callable[[list[Item]], Awaitable[list[Result]]]
+    ) -> GroupCommit[Item, Result]:
+        """A group commit whose `write` is a coroutine (a non-blocking driver's): awaited in
+        the event loop, without a hop to a worker thread and back for every batch, one batch
+        in flight at a time (`FLUSHERS_IN_LOOP`)."""
+        group = cls.__new__(cls)
+        group._start(write, FLUSHERS_IN_LOOP)
+        return group
+
+    def _start(self, write: Callable[[list[Item]], Awaitable[list[Result]]], flushers: int) -> None:
         self._write = write
+        self._flushers = flushers
         self._lanes: WeakKeyDictionary[asyncio.AbstractEventLoop, _Lane[Item, Result]] = (
             WeakKeyDictionary()
         )
@@ -63,22 +87,26 @@ class GroupCommit(Generic[Item, Result]):
             lane = self._lanes[loop] = _Lane()
         waiting: _Waiting[Item, Result] = _Waiting(item, loop.create_future())
         lane.waiting.append(waiting)
-        if len(lane.flushers) < FLUSHERS:
-            flusher = asyncio.create_task(self._flush_while_waiting(lane))
-            lane.flushers.add(flusher)
-            flusher.add_done_callback(lane.flushers.discard)
+        if len(lane.flushers) < self._flushers:
+            lane.flushers.add(asyncio.create_task(self._flush_while_waiting(lane)))
         return await asyncio.shield(waiting.answer)
 
     async def _flush_while_waiting(self, lane: _Lane[Item, Result]) -> None:
-        while lane.waiting:
-            batch, lane.waiting = lane.waiting[:MAX_BATCH], lane.waiting[MAX_BATCH:]
-            try:
-                results = await self._run([w.item for w in batch])
-            except Exception:
-                await self._one_by_one(batch)
-            else:
-                for waiting, result in zip(batch, results, strict=True):
-                    _settle(waiting, result)
+        """Write batches until none waits. The flusher leaves `lane.flushers` in the same step
+        in which it finds nothing waiting (a done callback would run a step later, and a caller
+        arriving in between would see a flusher that is gone and wait for good)."""
+        try:
+            while lane.waiting:
+                batch, lane.waiting = lane.waiting[:MAX_BATCH], lane.waiting[MAX_BATCH:]
+                try:
+                    results = await self._run([w.item for w in batch])
+                except Exception:
+                    await self._one_by_one(batch)
+                else:
+                    for waiting, result in zip(batch, results, strict=True):
+                        _settle(waiting, result)
+        finally:
+            lane.flushers.discard(asyncio.current_task())
 
     async def _one_by_one(self, batch: list[_Waiting[Item, Result]]) -> None:
         if len(batch) > 1:
@@ -93,7 +121,7 @@ class GroupCommit(Generic[Item, Result]):
                 _settle(waiting, result)
 
     async def _run(self, items: list[Item]) -> list[Result]:
-        return await to_thread.run_sync(self._write, items)
+        return await self._write(items)
 
 
 def _settle(waiting: _Waiting[Item, Result], result: Result) -> None:

@@ -1,7 +1,10 @@
 """Record usage: validate each event, resolve its customer, store the batch in one statement.
 
 Set-based on purpose: one query resolves every customer named in the batch and one
-INSERT ... ON CONFLICT DO NOTHING stores every event, so a batch of 1,000 costs two round trips.
+INSERT ... ON CONFLICT DO NOTHING stores every event, so a batch of 1,000 costs two round trips
+(`record_reports`); on PostgreSQL both are one statement in autocommit, one round trip in all
+(`record_reports_at_once`). The rules of ownership and duplicates are `_owners`, `_firsts`
+and `_outcomes`, for both.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from sqlalchemy.orm import Session
 from agents.metering.events import Rejection, UsageInput, parse_events
 from agents.metering.meters import MeterCatalog
 from core.clock import utcnow
-from db.repositories.metering import insert_usage_events, resolve_customers
+from db.autocommit import AsyncConnection
+from db.repositories.metering import (
+    insert_resolved_usage_events,
+    insert_usage_events,
+    resolve_customers,
+)
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -61,6 +69,10 @@ class IngestResult:
         }
 
 
+Report = tuple[int | None, Any]
+"""(the reporting caller's customer, None for a trusted caller naming customers; the raw event)"""
+
+
 def record_usage(
     session: Session,
     meters: MeterCatalog,
@@ -73,40 +85,88 @@ def record_usage(
 
     `caller_customer_id` None means a trusted caller (operator, CLI) naming customers itself.
     """
+    reports = [(caller_customer_id, raw) for raw in raw_events]
+    return IngestResult(record_reports(session, meters, reports, now=now))
+
+
+def record_reports(
+    session: Session, meters: MeterCatalog, reports: list[Report], *, now: datetime | None = None
+) -> list[EventOutcome]:
+    """Store the valid event of every report, each checked against its own caller: the
+    portable path (two statements in the session's transaction). Outcome i is report i's."""
     now = now or utcnow()
-    parsed, rejections = parse_events(raw_events, meters, now)
-    owners, refused = _owners(session, parsed, caller_customer_id)
-    rejections.extend(refused)
-    rows, first_of_key, repeats = _rows(parsed, owners, now)
-    inserted = insert_usage_events(session, rows)
-    outcomes = [_rejected(rejection) for rejection in rejections]
-    for event in first_of_key:
-        pair = (owners[event.index], event.idempotency_key)
-        status = ACCEPTED if pair in inserted else DUPLICATE
-        outcomes.append(EventOutcome(event.index, status, event.idempotency_key))
-    outcomes.extend(EventOutcome(e.index, DUPLICATE, e.idempotency_key) for e in repeats)
-    return IngestResult(sorted(outcomes, key=lambda outcome: outcome.index))
+    parsed, rejections = parse_events([raw for _caller, raw in reports], meters, now)
+    named = {event.customer for event in parsed if event.customer is not None}
+    known = resolve_customers(session, named) if named else {}
+    owners, refused = _owners(parsed, reports, known)
+    firsts, repeats = _firsts(parsed, owners)
+    inserted = insert_usage_events(session, [_row(e, owners[e.index], now) for e in firsts])
+    return _outcomes(rejections + refused, firsts, repeats, owners, inserted)
+
+
+async def record_reports_at_once(
+    connection: AsyncConnection,
+    meters: MeterCatalog,
+    reports: list[Report],
+    *,
+    now: datetime | None = None,
+) -> list[EventOutcome]:
+    """`record_reports` on PostgreSQL in one statement on an autocommit connection, awaited
+    in the event loop: customers resolved, events inserted and each event's owner returned
+    in one round trip, committed when it returns (no BEGIN, no COMMIT). The statement keeps
+    to `_owners` and `_firsts` in what it inserts; the outcomes are classified by them, as
+    on the portable path."""
+    now = now or utcnow()
+    parsed, rejections = parse_events([raw for _caller, raw in reports], meters, now)
+    found, added = await insert_resolved_usage_events(
+        connection,
+        [
+            {
+                "position": event.index,
+                "caller": reports[event.index][0],
+                "customer": event.customer,
+                "metric": event.metric,
+                "quantity": event.quantity,
+                "occurred_at": event.occurred_at,
+                "idempotency_key": event.idempotency_key,
+                "properties": event.properties,
+            }
+            for event in parsed
+        ],
+        received_at=now,
+    )
+    known = {
+        event.customer: found[event.index]
+        for event in parsed
+        if event.customer is not None and event.index in found
+    }
+    owners, refused = _owners(parsed, reports, known)
+    firsts, repeats = _firsts(parsed, owners)
+    inserted = {(owners[e.index], e.idempotency_key) for e in firsts if e.index in added}
+    return _outcomes(rejections + refused, firsts, repeats, owners, inserted)
 
 
 def _owners(
-    session: Session, events: list[UsageInput], caller_customer_id: int | None
+    events: list[UsageInput], reports: list[Report], known: dict[str, int]
 ) -> tuple[dict[int, int], list[Rejection]]:
-    """Event index -> customer id, and the events whose customer is unknown or not the caller."""
-    named = {event.customer for event in events if event.customer is not None}
-    known = resolve_customers(session, named) if named else {}
+    """Event index -> customer id, and the events whose customer is unknown or not the caller.
+
+    `known`: the live customers of the references named, as `resolve_customers` finds them.
+    """
     owners: dict[int, int] = {}
     refused: list[Rejection] = []
     for event in events:
+        caller = reports[event.index][0]
         if event.customer is None:
-            if caller_customer_id is None:
+            if caller is None:
                 refused.append(_refusal(event, "missing_customer", "customer is required"))
                 continue
-            owners[event.index] = caller_customer_id
+            owners[event.index] = caller
             continue
         customer_id = known.get(event.customer)
         if customer_id is None:
             refused.append(_refusal(event, "unknown_customer", f"no customer {event.customer!r}"))
-        elif caller_customer_id is not None and customer_id != caller_customer_id:
+        elif caller is not None and customer_id != caller:
             refused.append(
                 _refusal(event, "forbidden_customer", "an API key reports its own customer only")
             )
@@ -115,35 +175,54 @@ def _owners(
     return owners, refused
 
 
-def _rows(
-    events: list[UsageInput], owners: dict[int, int], now: datetime
-) -> tuple[list[dict[str, Any]], list[UsageInput], list[UsageInput]]:
-    """Insert rows for the first event of each (customer, key); later repeats are duplicates."""
-    rows: list[dict[str, Any]] = []
+def _firsts(
+    events: list[UsageInput], owners: dict[int, int]
+) -> tuple[list[UsageInput], list[UsageInput]]:
+    """The first event of each (customer, key), to store; later repeats are duplicates."""
     firsts: list[UsageInput] = []
     repeats: list[UsageInput] = []
     seen: set[tuple[int, str]] = set()
     for event in events:
-        if event.index not in owners:
+        owner = owners.get(event.index)
+        if owner is None:
             continue
-        pair = (owners[event.index], event.idempotency_key)
+        pair = (owner, event.idempotency_key)
         if pair in seen:
             repeats.append(event)
-            continue
-        seen.add(pair)
-        firsts.append(event)
-        rows.append(
-            {
-                "customer_id": pair[0],
-                "metric": event.metric,
-                "quantity": event.quantity,
-                "occurred_at": event.occurred_at,
-                "idempotency_key": event.idempotency_key,
-                "properties": event.properties,
-                "received_at": now,
-            }
-        )
-    return rows, firsts, repeats
+        else:
+            seen.add(pair)
+            firsts.append(event)
+    return firsts, repeats
+
+
+def _row(event: UsageInput, owner: int, now: datetime) -> dict[str, Any]:
+    return {
+        "customer_id": owner,
+        "metric": event.metric,
+        "quantity": event.quantity,
+        "occurred_at": event.occurred_at,
+        "idempotency_key": event.idempotency_key,
+        "properties": event.properties,
+        "received_at": now,
+    }
+
+
+def _outcomes(
+    rejections: list[Rejection],
+    firsts: list[UsageInput],
+    repeats: list[UsageInput],
+    owners: dict[int, int],
+    inserted: set[tuple[int, str]],
+) -> list[EventOutcome]:
+    """Every event's outcome, in index order: a first of its (customer, key) is accepted if
+    the insert added it (a duplicate of an earlier request if not), a repeat a duplicate."""
+    outcomes = [_rejected(rejection) for rejection in rejections]
+    for event in firsts:
+        pair = (owners[event.index], event.idempotency_key)
+        status = ACCEPTED if pair in inserted else DUPLICATE
+        outcomes.append(EventOutcome(event.index, status, event.idempotency_key))
+    outcomes.extend(EventOutcome(e.index, DUPLICATE, e.idempotency_key) for e in repeats)
+    return sorted(outcomes, key=lambda outcome: outcome.index)
 
 
 def _refusal(event: UsageInput, code: str, detail: str) -> Rejection:

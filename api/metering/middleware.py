@@ -46,6 +46,7 @@ class ApiUsageMiddleware:
         self.recorder = recorder
         self.prefixes = tuple(prefixes)
         self.skipped = tuple(skipped)
+        self._skipped_trees = tuple(f"{s}/" for s in self.skipped)
         # Concurrent requests' rate decisions, pipelined together to Redis.
         self._decisions: GroupCommit[KeyOwner, RateDecision] = GroupCommit(admission.decide_many)
 
@@ -94,7 +95,7 @@ class ApiUsageMiddleware:
 
     def _metered(self, scope: Scope) -> bool:
         path: str = scope["path"]
-        if path in self.skipped or path.startswith(tuple(f"{s}/" for s in self.skipped)):
+        if path in self.skipped or path.startswith(self._skipped_trees):
             return False
         return path.startswith(self.prefixes)
 

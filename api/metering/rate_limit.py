@@ -8,11 +8,14 @@ processes with drifting clocks agree.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import redis
+from redis.exceptions import NoScriptError
 
 from agents.metering.meters import RateLimit
 
@@ -63,7 +66,7 @@ class GcraRateLimiter:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
-        self._script = client.register_script(GCRA)
+        self._sha = hashlib.sha1(GCRA.encode()).hexdigest()
 
     def decide(self, subject: int | str, limit: RateLimit) -> RateDecision:
         return self.decide_many([(subject, limit)])[0]
@@ -71,17 +74,33 @@ class GcraRateLimiter:
     def decide_many(self, asks: Sequence[tuple[int | str, RateLimit]]) -> list[RateDecision]:
         """One decision per (subject, limit), in order, all in one pipelined round trip; asks
         for one subject are decided in their order, as if they had come one by one."""
-        pipe = self._client.pipeline(transaction=False)
-        for subject, limit in asks:
-            emission = max(1, round(_MICROS / limit.per_second))
-            self._script(
-                keys=[f"{self._prefix}:ratelimit:{subject}"],
-                args=[emission, limit.burst],
-                client=pipe,
+        calls = [
+            (
+                f"{self._prefix}:ratelimit:{subject}",
+                max(1, round(_MICROS / limit.per_second)),
+                limit.burst,
             )
-        return [
-            _decision(reply, limit) for reply, (_, limit) in zip(pipe.execute(), asks, strict=True)
+            for subject, limit in asks
         ]
+        replies = self._pipelined(calls).execute(raise_on_error=False)
+        lost = [n for n, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if lost:  # Redis lost the script (restart, flush): those calls did not run
+            self._client.script_load(GCRA)
+            again = self._pipelined([calls[n] for n in lost]).execute()
+            for n, reply in zip(lost, again, strict=True):
+                replies[n] = reply
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return [_decision(reply, limit) for reply, (_, limit) in zip(replies, asks, strict=True)]
+
+    def _pipelined(self, calls: list[tuple[str, int, int]]) -> Any:
+        """The GCRA calls (key, emission, burst) by EVALSHA: no SCRIPT EXISTS round trip
+        before them, as redis-py's pipelined `Script` makes on every execute."""
+        pipe = self._client.pipeline(transaction=False)
+        for key, emission, burst in calls:
+            pipe.evalsha(self._sha, 1, key, emission, burst)
+        return pipe
 
 
 def _decision(reply: list[int], limit: RateLimit) -> RateDecision:

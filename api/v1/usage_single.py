@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from starlette.types import Scope, Send
 
-from api.asgi_responses import send_json
+from api.asgi_responses import send_bytes
 from api.raw_routes import KeyedJsonPost
 from api.v1.usage import single_answer
 from api.v1.usage_writer import app_usage_writer
@@ -31,14 +32,15 @@ class SingleUsageEndpoint(KeyedJsonPost):
             return False
         writer = app_usage_writer(scope["app"].state, self.runtime)
         content, status = single_answer(await writer.submit((owner.customer_id, event)))
-        await send_json(send, status, content)
+        await send_bytes(send, status, orjson.dumps(content))
         return True
 
 
 def _one_event(body: bytes) -> dict[str, Any] | None:
     """The event, if the body is one JSON object and not a batch. A body over `SINGLE_MAX`
     bytes is left to the route unparsed: it is a batch (1,000 events parsed twice cost more
-    than the whole fast path saves), or an event too large to be the busy case."""
+    than the whole fast path saves), or an event too large to be the busy case. Parsed by
+    the stdlib, not orjson, which reads an integer beyond 64 bits as a float (inexact)."""
     if len(body) > SINGLE_MAX:
         return None
     try:

@@ -134,6 +134,22 @@ def test_pipelined_decisions_are_taken_in_order_as_if_one_by_one(
     assert limiter.decide(9, limit).retry_after_seconds >= 1  # still full after the batch
 
 
+def test_decisions_go_on_when_redis_lost_the_script_and_none_is_counted_twice(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    """The script is called by its SHA alone; after a SCRIPT FLUSH (or a restart) the calls
+    Redis refused are made again once it is loaded, and only those."""
+    limiter = GcraRateLimiter(redis_client, settings.redis_prefix)
+    limit = RateLimit(per_second=0.01, burst=5)
+    assert [d.remaining for d in limiter.decide_many([(11, limit)] * 2)] == [4, 3]
+
+    redis_client.script_flush()
+    decisions = limiter.decide_many([(11, limit)] * 4)
+
+    assert [d.admitted for d in decisions] == [True, True, True, False]
+    assert [d.remaining for d in decisions[:3]] == [2, 1, 0]
+
+
 def _plain_app(database: Database, redis_client: redis.Redis, settings: Settings) -> FastAPI:
     """Any FastAPI app, not Moneta's: the middleware is all it shares."""
     app = FastAPI()

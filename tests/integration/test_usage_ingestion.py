@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -10,11 +11,15 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.event import listen
+from sqlalchemy.orm import Session
 
+from agents.metering.ingest import EventOutcome, Report, record_reports, record_reports_at_once
+from agents.metering.meters import MeterCatalog, load_meters
+from api.v1 import usage_writer as writer_module
 from api.v1.usage_writer import usage_writer
 from core.clock import frozen
-from db.models import UsageEvent
+from db.autocommit import AsyncConnection, AutocommitConnections
+from db.models import Customer, UsageEvent
 from db.session import Database
 from tests.support.metering import AppFactory, make_api_key, make_customer
 from tests.support.operators import make_operator
@@ -249,12 +254,11 @@ def test_late_and_early_events_land_in_their_own_period(
 
 
 def test_concurrent_single_events_share_commits_each_answered_for_its_own_caller(
-    database: Database,
+    database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = make_customer(database), make_customer(database)
+    batches = _count_batches(monkeypatch)
     writer = usage_writer(database, None)
-    commits: list[int] = []
-    listen(database.engine, "commit", lambda _conn: commits.append(1))
     reports = [
         (first, {"metric": "ai_tokens", "quantity": 10, "idempotency_key": f"a-{n}"})
         for n in range(60)
@@ -275,4 +279,158 @@ def test_concurrent_single_events_share_commits_each_answered_for_its_own_caller
     assert answers[62]["status"] == "rejected"  # a key reports its own customer only
     assert {a["index"] for a in answers} == {0}
     assert (_count(database, customer_id=first), _count(database, customer_id=second)) == (60, 1)
-    assert len(commits) <= 10
+    assert sum(batches) == len(reports)
+    assert len(batches) <= 10  # one statement (PostgreSQL) or transaction per batch waiting
+
+
+def _count_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every batch the usage writer records, on either path."""
+    batches: list[int] = []
+
+    def portable(session: Session, meters: MeterCatalog, reports: list[Report]) -> object:
+        batches.append(len(reports))
+        return record_reports(session, meters, reports)
+
+    async def at_once(
+        connection: AsyncConnection, meters: MeterCatalog, reports: list[Report]
+    ) -> object:
+        batches.append(len(reports))
+        return await record_reports_at_once(connection, meters, reports)
+
+    monkeypatch.setattr(writer_module, "record_reports", portable)
+    monkeypatch.setattr(writer_module, "record_reports_at_once", at_once)
+    return batches
+
+
+PATHS = ["portable", "at_once"]
+
+
+def _record(database: Database, path: str, reports: list[Report]) -> list[str]:
+    """The reports through `record_reports` (one transaction) or, on PostgreSQL,
+    `record_reports_at_once` (one autocommit statement): each event's status or code."""
+    meters = load_meters()
+    if path == "portable":
+        with database.transaction() as session:
+            outcomes = record_reports(session, meters, reports)
+    else:
+        if database.dialect != "postgresql":
+            pytest.skip("the one-statement path is PostgreSQL's")
+
+        async def at_once(connection: AsyncConnection) -> list[EventOutcome]:
+            return await record_reports_at_once(connection, meters, reports)
+
+        outcomes = asyncio.run(AutocommitConnections(database.url).run(at_once))
+    assert [outcome.index for outcome in outcomes] == list(range(len(reports)))
+    return [outcome.code or outcome.status for outcome in outcomes]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_each_report_is_checked_against_its_own_caller_on_either_path(
+    database: Database, path: str
+) -> None:
+    """Many callers in one batch: repeats of a (customer, key) inside it and across batches
+    are duplicates however the customer is named, the first one's values are stored, and a
+    bad, unknown, deleted or foreign customer is refused without stopping the others."""
+    first = make_customer(database, stripe_id="cus_first")
+    second = make_customer(database)
+    gone = make_customer(database, stripe_id="cus_gone")
+    with database.transaction() as s:
+        s.get_one(Customer, gone).deleted_at = datetime.now(UTC)
+
+    def event(key: str, quantity: int = 1, **fields: object) -> dict[str, object]:
+        return {"metric": "ai_tokens", "quantity": quantity, "idempotency_key": key, **fields}
+
+    reports: list[Report] = [
+        (first, event("k1", 10)),
+        (first, event("k1", 20, customer="cus_first")),
+        (first, event("k1", 30, customer=str(first))),
+        (second, event("k1", 40)),
+        (second, event("k2", customer=str(first))),
+        (first, event("k3", customer="cus_nobody")),
+        (None, event("k4", 50, customer="cus_first")),
+        (None, event("k5")),
+        (first, event("k6", customer=str(gone))),
+        (None, event("k7", customer="cus_gone")),
+        (first, {"metric": "telepathy", "idempotency_key": "k8"}),
+        (first, event("k9", customer=f"0{first}")),
+        (None, event("k10", customer="9" * 20)),
+        (None, event("k11", customer="\u00b2")),  # a digit to str.isdigit, not to int()
+        (None, event("k1", 60, customer=str(second))),
+        (first, event("k4")),
+    ]
+    expected = [
+        "accepted",
+        "duplicate",
+        "duplicate",
+        "accepted",
+        "forbidden_customer",
+        "unknown_customer",
+        "accepted",
+        "missing_customer",
+        "unknown_customer",
+        "unknown_customer",
+        "unknown_metric",
+        "unknown_customer",
+        "unknown_customer",
+        "unknown_customer",
+        "duplicate",
+        "duplicate",
+    ]
+
+    assert _record(database, path, reports) == expected
+    resent = ["duplicate" if status == "accepted" else status for status in expected]
+    assert _record(database, path, reports) == resent
+
+    with database.transaction() as s:
+        stored = {
+            (row.customer_id, row.idempotency_key): row.quantity
+            for row in s.scalars(select(UsageEvent))
+        }
+    assert stored == {
+        (first, "k1"): Decimal(10),
+        (second, "k1"): Decimal(40),
+        (first, "k4"): Decimal(50),
+    }
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_racing_batches_in_any_order_count_each_key_once(database: Database, path: str) -> None:
+    """Eight writers with the same 50 keys, each in its own order: every key is counted by
+    exactly one of them, and none fails (rows are inserted in one order: no deadlock)."""
+    customer = make_customer(database)
+    keys = [f"race-{n}" for n in range(50)]
+
+    def write(seed: int) -> list[str]:
+        order = random.Random(seed).sample(keys, len(keys))
+        reports: list[Report] = [
+            (customer, {"metric": "ai_tokens", "idempotency_key": key}) for key in order
+        ]
+        return _record(database, path, reports)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = [status for statuses in pool.map(write, range(8)) for status in statuses]
+
+    assert (answers.count("accepted"), answers.count("duplicate")) == (50, 7 * 50)
+    assert _count(database, customer_id=customer) == 50
+
+
+def test_an_integer_beyond_64_bits_is_stored_exactly(
+    client: TestClient, database: Database
+) -> None:
+    """An integer beyond 64 bits in properties: orjson would read it as a float and refuses
+    to write it, so the body is parsed and the row written by the stdlib's JSON."""
+    customer = make_customer(database)
+    key = make_api_key(database, customer)
+    huge = 2**64 + 1
+    body = f'{{"metric": "exports", "idempotency_key": "big", "properties": {{"n": {huge}}}}}'
+
+    response = client.post(
+        "/api/v1/usage",
+        content=body.encode(),
+        headers={**_auth(key), "Content-Type": "application/json"},
+    )
+
+    assert (response.status_code, response.json()["status"]) == (202, "accepted")
+    with database.transaction() as s:
+        stored = s.scalars(select(UsageEvent).where(UsageEvent.customer_id == customer)).one()
+    assert stored.properties == {"n": huge}
