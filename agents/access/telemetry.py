@@ -12,12 +12,14 @@ import threading
 from collections import deque
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
 
 from agents.access.engine import Decision
 from core.clock import utcnow
 from db.models import AccessDecisionRecord
 from db.session import Database
+from db.statements import json_rows
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ class DecisionRecorder:
                 ]
                 try:
                     with self.database.transaction() as session:
-                        session.execute(insert(AccessDecisionRecord), batch)
+                        _insert(session, batch)
                 except Exception:
                     self._buffer.extendleft(reversed(batch))  # kept for the next attempt
                     raise
@@ -94,3 +96,22 @@ class DecisionRecorder:
                 self.flush()
             except Exception:  # the database is down: keep buffering, try again next tick
                 log.warning("access telemetry flush failed; retrying", exc_info=True)
+
+
+# PostgreSQL: the batch as one JSON text parameter (`json_rows`), unpacked by
+# json_to_recordset; the ORM's bulk insert spent about 35 us of Python per record.
+_INSERT_JSON = text(
+    "INSERT INTO access_decisions"
+    " (customer_id, assets, action, allowed, rule_id, reason, cost, decided_at)"
+    " SELECT customer_id, assets, action, allowed, rule_id, reason, cost, decided_at"
+    " FROM json_to_recordset(CAST(:records AS JSON)) AS r(customer_id BIGINT, assets TEXT,"
+    " action TEXT, allowed BOOLEAN, rule_id TEXT, reason TEXT, cost BIGINT,"
+    " decided_at TIMESTAMPTZ)"
+)
+
+
+def _insert(session: Session, records: list[dict[str, Any]]) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(AccessDecisionRecord), records)
+        return
+    session.connection().execute(_INSERT_JSON, {"records": json_rows(records)})

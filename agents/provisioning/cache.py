@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -88,20 +89,35 @@ class EntitlementCache:
         self._lock = threading.Lock()
 
     def snapshot(self, customer_id: int) -> EntitlementSnapshot:
-        version = cast(bytes | None, self.client.get(version_key(self.prefix, customer_id)))
+        return self.snapshots([customer_id])[customer_id]
+
+    def snapshots(self, customer_ids: Collection[int]) -> dict[int, EntitlementSnapshot]:
+        """Each customer's snapshot: all versions in one Redis round trip (a batch of access
+        checks asks together), then what changed loaded in one transaction."""
+        wanted = list(dict.fromkeys(customer_ids))
+        versions = cast(
+            list[bytes | None], self.client.mget([version_key(self.prefix, c) for c in wanted])
+        )
+        found: dict[int, EntitlementSnapshot] = {}
         with self._lock:
-            cached = self._entries.get(customer_id)
-            if cached is not None and cached[0] == version:
-                self._entries.move_to_end(customer_id)
-                return cached[1]
+            for customer_id, version in zip(wanted, versions, strict=True):
+                cached = self._entries.get(customer_id)
+                if cached is not None and cached[0] == version:
+                    self._entries.move_to_end(customer_id)
+                    found[customer_id] = cached[1]
+        stale = [(c, v) for c, v in zip(wanted, versions, strict=True) if c not in found]
+        if not stale:
+            return found
         with self.database.transaction() as session:
-            fresh = load_snapshot(session, customer_id)
+            fresh = [(c, v, load_snapshot(session, c)) for c, v in stale]
         with self._lock:
-            self._entries[customer_id] = (version, fresh)
-            self._entries.move_to_end(customer_id)
+            for customer_id, version, snapshot in fresh:
+                self._entries[customer_id] = (version, snapshot)
+                self._entries.move_to_end(customer_id)
+                found[customer_id] = snapshot
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
-        return fresh
+        return found
 
     def has_feature(self, customer_id: int, feature: str) -> bool:
         return self.snapshot(customer_id).has_feature(feature)

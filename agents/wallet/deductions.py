@@ -42,7 +42,7 @@ class _Batch:
 
 
 class DeductionQueue:
-    """Thread-safe; `deduct` blocks until its debit's transaction has committed."""
+    """Thread-safe; `deduct_many` blocks until its debits' transactions have committed."""
 
     def __init__(self, database: Database, reservations: BalanceReservations) -> None:
         self.database = database
@@ -54,21 +54,27 @@ class DeductionQueue:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def deduct(self, debit: Debit) -> str:
+    def deduct_many(self, debits: list[Debit]) -> list[Outcome]:
+        """Each debit's outcome, in order, once its batch has committed: a caller with many
+        debits (a batch of access checks) waits for one batch, not one per debit."""
+        if not debits:
+            return []
         self._ensure_writer()
+        joined: list[tuple[_Batch, int]] = []
         with self._arrived:
-            if not self._batches or len(self._batches[-1].debits) >= MAX_BATCH:
-                self._batches.append(_Batch())
-            batch = self._batches[-1]
-            index = len(batch.debits)
-            batch.debits.append(debit)
-            if index == 0 or index + 1 >= self._expected:
+            for debit in debits:
+                if not self._batches or len(self._batches[-1].debits) >= MAX_BATCH:
+                    self._batches.append(_Batch())
+                batch = self._batches[-1]
+                joined.append((batch, len(batch.debits)))
+                batch.debits.append(debit)
+            if any(index == 0 for _, index in joined) or joined[-1][1] + 1 >= self._expected:
                 self._arrived.notify()
-        batch.settled.wait()
-        outcome = batch.outcomes[index]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+        outcomes = []
+        for batch, index in joined:
+            batch.settled.wait()
+            outcomes.append(batch.outcomes[index])
+        return outcomes
 
     def close(self) -> None:
         """Stop the writer once what is queued is settled."""
@@ -191,12 +197,13 @@ class DeductionQueue:
         found: dict[int, int | Exception] = {}
         if not customer_ids:
             return found
-        with self.database.transaction() as session:
-            for customer_id in sorted(customer_ids):
-                balance = ledger.customer_balance(session, customer_id)
-                found[customer_id] = (
-                    balance if balance is not None else ledger.unknown_customer(customer_id)
-                )
+        with self.database.read() as session:  # one statement: no transaction needed
+            stored = ledger.customer_balances(session, customer_ids)
+        for customer_id in customer_ids:
+            balance = stored.get(customer_id)
+            found[customer_id] = (
+                balance if balance is not None else ledger.unknown_customer(customer_id)
+            )
         return found
 
 

@@ -6,6 +6,7 @@ transaction, and its conditional UPDATE is what refuses an overspend, whatever R
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -249,18 +250,18 @@ def balance_of(session: Session, customer_id: int) -> int:
     return int(value or 0)
 
 
-def customer_balance(session: Session, customer_id: int) -> int | None:
-    """The customer's balance (0 before any grant), or None when there is no such customer:
-    one query for what a customer lookup and `balance_of` answered in two. Every priced
-    access check asks, so the statement is built once and runs on the Core path."""
-    row = session.connection().execute(_CUSTOMER_BALANCE, {"customer_id": customer_id}).first()
-    return None if row is None else int(row.balance or 0)
+def customer_balances(session: Session, customer_ids: Collection[int]) -> dict[int, int]:
+    """Each customer's balance (0 before any grant); a customer that does not exist is left
+    out. One statement for many customers: every priced access check and every deduction the
+    cache could not decide asks, a batch of them at a time, so it is built once (Core path)."""
+    rows = session.connection().execute(_CUSTOMER_BALANCES, {"customer_ids": list(customer_ids)})
+    return {int(row.id): int(row.balance or 0) for row in rows}
 
 
-_CUSTOMER_BALANCE = (
+_CUSTOMER_BALANCES = (
     select(Customer.id, WalletAccount.balance)
     .outerjoin(WalletAccount, WalletAccount.customer_id == Customer.id)
-    .where(Customer.id == bindparam("customer_id"))
+    .where(Customer.id.in_(bindparam("customer_ids", expanding=True)))
 )
 
 

@@ -59,9 +59,32 @@ class TokenWallet:
         self, customer_id: int, feature: str, tokens: int, idempotency_key: str
     ) -> Deduction:
         """Take `tokens` for `feature` at most once per key; never below zero."""
-        self._check(feature, tokens, idempotency_key)
-        status = self.deductions.deduct(Debit(customer_id, tokens, feature, idempotency_key))
-        return Deduction(status, customer_id, feature, tokens)
+        (taken,) = self.deduct_many([Debit(customer_id, tokens, feature, idempotency_key)])
+        if isinstance(taken, Exception):
+            raise taken
+        return taken
+
+    def deduct_many(self, debits: list[Debit]) -> list[Deduction | Exception]:
+        """`deduct` for each debit, settled together (one wait for the caller); what went
+        wrong for one debit (a bad feature, the database) is its answer, not the others'."""
+        refused: dict[int, Exception] = {}
+        for i, debit in enumerate(debits):
+            try:
+                self._check(debit.feature, debit.tokens, debit.key)
+            except InvalidInput as error:
+                refused[i] = error
+        settled = iter(
+            self.deductions.deduct_many([d for i, d in enumerate(debits) if i not in refused])
+        )
+        answers: list[Deduction | Exception] = []
+        for i, debit in enumerate(debits):
+            outcome = refused[i] if i in refused else next(settled)
+            answers.append(
+                outcome
+                if isinstance(outcome, Exception)
+                else Deduction(outcome, debit.customer_id, debit.feature, debit.tokens)
+            )
+        return answers
 
     def _check(self, feature: str, tokens: int, idempotency_key: str) -> None:
         if feature not in self.features:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -10,9 +11,11 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from agents.access.service import build_access_service
+from agents.access.service import AccessResult, CheckRequest, build_access_service
+from agents.provisioning.cache import invalidate_after_commit
+from agents.wallet import ledger
 from api.app import create_app
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.settings import Settings
 from db.models import AccessDecisionRecord, Entitlement
 from db.session import Database
@@ -21,7 +24,7 @@ from orchestrator.access.roles import OPERATOR
 from orchestrator.transport import StreamTransport
 from orchestrator.wiring import Runtime
 from tests.support.operators import make_operator
-from tests.support.wallets import balances, customer_with_tokens
+from tests.support.wallets import balances, customer_with_tokens, grant
 
 
 @pytest.fixture
@@ -138,8 +141,86 @@ def test_the_checked_user_carries_the_ledger_balance_and_an_unknown_customer_is_
     access = build_access_service(database, redis_client, settings)
     try:
         customer = customer_with_tokens(database, 12)
-        assert access.user(customer).token_balance == 12
+        users = access.users([customer, 987_654])
+        assert list(users) == [customer]
+        assert users[customer].token_balance == 12
         with pytest.raises(NotFound):
-            access.user(987_654)
+            access.check(987_654, ["dataset:market"], "read", "k")
     finally:
         access.close()
+
+
+def test_checks_answered_together_each_get_their_own_answer_and_never_overspend(
+    settings: Settings, database: Database, redis_client: redis.Redis
+) -> None:
+    access = build_access_service(database, redis_client, settings)
+    try:
+        customer, _ = pro_customer(database, 5)
+        market = ["dataset:market"]  # 2 tokens a read
+        answers = access.check_many(
+            [
+                CheckRequest(customer, market, "read", "a"),
+                CheckRequest(customer, ["model:ghost"], "read", "g"),
+                CheckRequest(customer, market, "read", "b"),
+                CheckRequest(987_654, market, "read", "n"),
+                CheckRequest(customer, market, "read", "c"),
+                CheckRequest(customer, market, "read", "a"),
+            ]
+        )
+        a, ghost, b, nobody, c, a_again = answers
+        assert isinstance(ghost, InvalidInput) and isinstance(nobody, NotFound)
+        assert isinstance(a, AccessResult) and (a.decision.allowed, a.deducted) == (True, 2)
+        assert isinstance(b, AccessResult) and (b.decision.allowed, b.deducted) == (True, 2)
+        assert isinstance(c, AccessResult) and c.decision.reason == "insufficient_balance"
+        assert isinstance(a_again, AccessResult) and a_again.decision.allowed
+        assert (a_again.replayed, a_again.deducted) == (True, 0)
+        assert balances(database, customer) == (1, 1)
+        assert access.recorder.flush() == 4  # the decisions; not the refused requests
+    finally:
+        access.close()
+
+
+def test_concurrent_checks_over_http_spend_exactly_the_balance(
+    client: TestClient, database: Database
+) -> None:
+    """Requests in flight together are batched (one read, one wallet batch): still exact."""
+    customer, key = pro_customer(database, 7)
+    keys = [f"c{n % 5}" for n in range(10)]  # 5 keys, each asked twice (10: the key's burst)
+
+    def ask(idempotency_key: str) -> Any:
+        body = {"assets": ["dataset:market"], "action": "read"}
+        return check(client, key, **body, idempotency_key=idempotency_key).json()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(ask, keys))
+    charged = [k for k, answer in zip(keys, answers, strict=True) if answer["deducted"]]
+    assert len(charged) == len(set(charged)) == 3  # 7 tokens at 2 each, a key once
+    assert all(answer["deducted"] in (0, 2) for answer in answers)
+    assert balances(database, customer) == (1, 1)
+
+
+def test_a_grant_a_revoke_and_a_plan_change_show_in_the_next_check(
+    client: TestClient, database: Database, redis_client: redis.Redis, settings: Settings
+) -> None:
+    customer = customer_with_tokens(database, 0)
+    with database.transaction() as session:
+        key = {"X-API-Key": create_api_key(session, customer, actor="test").secret}
+
+    def read(idempotency_key: str) -> Any:
+        body = {"assets": ["dataset:market"], "action": "read"}
+        return check(client, key, **body, idempotency_key=idempotency_key).json()
+
+    assert read("before")["reason"] == "upgrade_required"
+    with database.transaction() as session:
+        grant(session, customer, 10)
+    granted = read("granted")
+    assert (granted["allowed"], granted["deducted"]) == (True, 2)
+    assert balances(database, customer) == (8, 8)
+    with database.transaction() as session:
+        ledger.post_debit(session, customer, tokens=8, kind="revoke", key="revoke:test")
+    assert read("revoked")["reason"] == "upgrade_required"
+    with database.transaction() as session:
+        session.add(Entitlement(customer_id=customer, feature="sso", plan="enterprise"))
+        invalidate_after_commit(session, redis_client, settings.redis_prefix, customer)
+    enterprise = read("enterprise")
+    assert (enterprise["allowed"], enterprise["rule"]) == (True, "enterprise_unlimited")
