@@ -12,6 +12,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench.report import BenchFailed
+
+# A reply later than this is a hang of the server under test: the run fails and says so (it
+# would otherwise wait for good, and a smoke test would see only its own time-out).
+REPLY_TIMEOUT_SECONDS = 60.0
+
 
 def post_request(host: str, port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
     """The raw bytes of a keep-alive POST."""
@@ -34,14 +40,20 @@ class Connection:
 
     async def send(self, request: bytes) -> int:
         self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = 0
-        for line in head.lower().split(b"\r\n"):
-            if line.startswith(b"content-length:"):
-                length = int(line[15:])
-        if length:
-            await self.reader.readexactly(length)
+        try:
+            async with asyncio.timeout(REPLY_TIMEOUT_SECONDS):
+                head = await self.reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                length = 0
+                for line in head.lower().split(b"\r\n"):
+                    if line.startswith(b"content-length:"):
+                        length = int(line[15:])
+                if length:
+                    await self.reader.readexactly(length)
+        except TimeoutError:
+            raise BenchFailed(
+                f"no reply within {REPLY_TIMEOUT_SECONDS:.0f} s to {request.split(b' ', 2)[1]!r}"
+            ) from None
         return status
 
     @property
