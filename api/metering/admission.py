@@ -46,11 +46,11 @@ class ApiAdmission:
     def owner(self, secret: str) -> KeyOwner | None:
         return self._keys.owner(secret)
 
-    def decide_many(self, owners: list[KeyOwner]) -> list[RateDecision]:
+    async def decide_many(self, owners: list[KeyOwner]) -> list[RateDecision]:
         """Each owner's request against their plan's limit, in one round trip to Redis."""
         meters = self._meters()
         asks = [(owner.customer_id, meters.rate_limit_for(owner.plan)) for owner in owners]
-        return self._limiter.decide_many(asks)
+        return await self._limiter.decide_many(asks)
 
 
 def database_key_lookup(database: Database) -> Callable[[str], KeyOwner | None]:

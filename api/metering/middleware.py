@@ -47,8 +47,10 @@ class ApiUsageMiddleware:
         self.prefixes = tuple(prefixes)
         self.skipped = tuple(skipped)
         self._skipped_trees = tuple(f"{s}/" for s in self.skipped)
-        # Concurrent requests' rate decisions, pipelined together to Redis.
-        self._decisions: GroupCommit[KeyOwner, RateDecision] = GroupCommit(admission.decide_many)
+        # Concurrent requests' rate decisions, pipelined together to Redis from the loop.
+        self._decisions: GroupCommit[KeyOwner, RateDecision] = GroupCommit.in_loop(
+            admission.decide_many
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

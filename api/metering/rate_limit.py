@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import redis
 from redis.exceptions import NoScriptError
 
 from agents.metering.meters import RateLimit
+from api.loop_redis import LoopRedis
 
 _MICROS = 1_000_000
 
@@ -61,17 +61,19 @@ class RateDecision:
 
 class GcraRateLimiter:
     """Decides one request of one subject (a customer id, or a named bucket such as a client
-    address) against a `RateLimit`."""
+    address) against a `RateLimit`, awaiting Redis in the event loop."""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self._client = client
+    def __init__(self, redis: LoopRedis, prefix: str) -> None:
+        self._redis = redis
         self._prefix = prefix
         self._sha = hashlib.sha1(GCRA.encode()).hexdigest()
 
-    def decide(self, subject: int | str, limit: RateLimit) -> RateDecision:
-        return self.decide_many([(subject, limit)])[0]
+    async def decide(self, subject: int | str, limit: RateLimit) -> RateDecision:
+        return (await self.decide_many([(subject, limit)]))[0]
 
-    def decide_many(self, asks: Sequence[tuple[int | str, RateLimit]]) -> list[RateDecision]:
+    async def decide_many(
+        self, asks: Sequence[tuple[int | str, RateLimit]]
+    ) -> list[RateDecision]:
         """One decision per (subject, limit), in order, all in one pipelined round trip; asks
         for one subject are decided in their order, as if they had come one by one."""
         calls = [
@@ -82,11 +84,12 @@ class GcraRateLimiter:
             )
             for subject, limit in asks
         ]
-        replies = self._pipelined(calls).execute(raise_on_error=False)
+        client = self._redis.client()
+        replies = await self._pipelined(client, calls).execute(raise_on_error=False)
         lost = [n for n, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
         if lost:  # Redis lost the script (restart, flush): those calls did not run
-            self._client.script_load(GCRA)
-            again = self._pipelined([calls[n] for n in lost]).execute()
+            await client.script_load(GCRA)
+            again = await self._pipelined(client, [calls[n] for n in lost]).execute()
             for n, reply in zip(lost, again, strict=True):
                 replies[n] = reply
         for reply in replies:
@@ -94,10 +97,10 @@ class GcraRateLimiter:
                 raise reply
         return [_decision(reply, limit) for reply, (_, limit) in zip(replies, asks, strict=True)]
 
-    def _pipelined(self, calls: list[tuple[str, int, int]]) -> Any:
+    def _pipelined(self, client: Any, calls: list[tuple[str, int, int]]) -> Any:
         """The GCRA calls (key, emission, burst) by EVALSHA: no SCRIPT EXISTS round trip
         before them, as redis-py's pipelined `Script` makes on every execute."""
-        pipe = self._client.pipeline(transaction=False)
+        pipe = client.pipeline(transaction=False)
         for key, emission, burst in calls:
             pipe.evalsha(self._sha, 1, key, emission, burst)
         return pipe

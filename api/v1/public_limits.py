@@ -20,16 +20,16 @@ def _limiter(request: Request) -> GcraRateLimiter:
     limiter: GcraRateLimiter | None = getattr(request.app.state, _LIMITER_STATE, None)
     if limiter is None:
         runtime = current_runtime(request)
-        limiter = GcraRateLimiter(runtime.redis, runtime.settings.redis_prefix)
+        limiter = GcraRateLimiter(request.app.state.loop_redis, runtime.settings.redis_prefix)
         setattr(request.app.state, _LIMITER_STATE, limiter)
     return limiter
 
 
-def limit_affiliate_tracking(request: Request) -> None:
+async def limit_affiliate_tracking(request: Request) -> None:
     """429 with Retry-After once an address exceeds the tracking rate (clicks and signups)."""
     settings = current_runtime(request).settings
     limit = RateLimit(settings.affiliate_track_per_second, settings.affiliate_track_burst)
-    decision = _limiter(request).decide(f"affiliate-track:{client_address(request)}", limit)
+    decision = await _limiter(request).decide(f"affiliate-track:{client_address(request)}", limit)
     if not decision.admitted:
         raise HTTPException(
             status_code=429,

@@ -3,6 +3,7 @@ middleware on a plain Starlette app and on Moneta's own API."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -18,10 +19,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from agents.metering.meters import DEFAULT_FILE, RateLimit, load_meters
+from api.loop_redis import LoopRedis
 from api.metering.admission import ApiAdmission, KeyCache, database_key_lookup
 from api.metering.call_buffer import ApiCallRecorder
 from api.metering.middleware import ApiUsageMiddleware
-from api.metering.rate_limit import GcraRateLimiter
+from api.metering.rate_limit import GcraRateLimiter, RateDecision
 from core.settings import Settings
 from db.models import ApiKey, UsageEvent
 from db.session import Database
@@ -109,29 +111,37 @@ def test_usage_cli_records_once_and_shows_the_total(cli_env: CliRunner, database
 def test_the_limiter_admits_exactly_the_burst_under_concurrency(
     redis_client: redis.Redis, settings: Settings
 ) -> None:
-    limiter = GcraRateLimiter(redis_client, settings.redis_prefix)
+    """Threads, each deciding in event loops of its own (one client per loop), and
+    concurrent decisions within one loop, share one bucket."""
+    limiter = GcraRateLimiter(LoopRedis(redis_client), settings.redis_prefix)
     limit = RateLimit(per_second=0.01, burst=25)  # one more every 100 s: no refill meanwhile
+
+    async def together(count: int) -> list[RateDecision]:
+        return await asyncio.gather(*(limiter.decide(7, limit) for _ in range(count)))
+
     with ThreadPoolExecutor(max_workers=16) as pool:
-        decisions = list(pool.map(lambda _: limiter.decide(7, limit), range(60)))
+        decisions = list(pool.map(lambda _: asyncio.run(limiter.decide(7, limit)), range(30)))
+    decisions += asyncio.run(together(30))
+
     admitted = [d for d in decisions if d.admitted]
     assert len(admitted) == 25
     assert sorted(d.remaining for d in admitted) == list(range(25))
     refused = [d for d in decisions if not d.admitted]
     assert all(d.retry_after_seconds >= 1 and d.remaining == 0 for d in refused)
-    assert limiter.decide(8, limit).admitted  # another customer has its own bucket
+    assert asyncio.run(limiter.decide(8, limit)).admitted  # another customer's own bucket
 
 
 def test_pipelined_decisions_are_taken_in_order_as_if_one_by_one(
     redis_client: redis.Redis, settings: Settings
 ) -> None:
-    limiter = GcraRateLimiter(redis_client, settings.redis_prefix)
+    limiter = GcraRateLimiter(LoopRedis(redis_client), settings.redis_prefix)
     limit = RateLimit(per_second=0.01, burst=5)
 
-    decisions = limiter.decide_many([(9, limit)] * 7 + [(10, limit)])
+    decisions = asyncio.run(limiter.decide_many([(9, limit)] * 7 + [(10, limit)]))
 
     assert [d.admitted for d in decisions] == [True] * 5 + [False] * 2 + [True]
     assert [d.remaining for d in decisions[:5]] == [4, 3, 2, 1, 0]
-    assert limiter.decide(9, limit).retry_after_seconds >= 1  # still full after the batch
+    assert asyncio.run(limiter.decide(9, limit)).retry_after_seconds >= 1  # still full
 
 
 def test_decisions_go_on_when_redis_lost_the_script_and_none_is_counted_twice(
@@ -139,12 +149,12 @@ def test_decisions_go_on_when_redis_lost_the_script_and_none_is_counted_twice(
 ) -> None:
     """The script is called by its SHA alone; after a SCRIPT FLUSH (or a restart) the calls
     Redis refused are made again once it is loaded, and only those."""
-    limiter = GcraRateLimiter(redis_client, settings.redis_prefix)
+    limiter = GcraRateLimiter(LoopRedis(redis_client), settings.redis_prefix)
     limit = RateLimit(per_second=0.01, burst=5)
-    assert [d.remaining for d in limiter.decide_many([(11, limit)] * 2)] == [4, 3]
+    assert [d.remaining for d in asyncio.run(limiter.decide_many([(11, limit)] * 2))] == [4, 3]
 
     redis_client.script_flush()
-    decisions = limiter.decide_many([(11, limit)] * 4)
+    decisions = asyncio.run(limiter.decide_many([(11, limit)] * 4))
 
     assert [d.admitted for d in decisions] == [True, True, True, False]
     assert [d.remaining for d in decisions[:3]] == [2, 1, 0]
@@ -172,7 +182,7 @@ def _plain_app(database: Database, redis_client: redis.Redis, settings: Settings
 
     admission = ApiAdmission(
         KeyCache(database_key_lookup(database), ttl=5.0),
-        GcraRateLimiter(redis_client, settings.redis_prefix),
+        GcraRateLimiter(LoopRedis(redis_client), settings.redis_prefix),
         lambda: load_meters(),
     )
     recorder = ApiCallRecorder(database, interval_ms=60_000, max_calls=1_000_000)
