@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, delete, func, select
+from sqlalchemy import Row, Select, and_, delete, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from db.models import (
@@ -24,11 +24,20 @@ from db.statements import insert_ignore
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 RECOVERED = "recovered"  # paid after an earlier failed attempt of the same invoice
+# PostgreSQL's work_mem for the rest of the caller's transaction (SET LOCAL).
+SORT_MEMORY = "256MB"
 
 
 def record_event(session: Session, values: dict[str, Any]) -> bool:
     """Insert a business event unless its dedupe key is known; True if it was new."""
     return insert_ignore(session, AnalyticsEvent, values) is not None
+
+
+def use_sort_memory(session: Session) -> None:
+    """Raise work_mem for the caller's transaction on PostgreSQL: a day's window sorts of
+    every paying subscription spill to disk under the 4 MB default."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
 
 
 def changed_customers(start: datetime, end: datetime) -> Select[int]:
