@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from agents.analytics.metrics import (
     PAYING,
+    TRIALING,
     UNKNOWN_PLAN,
     PaymentTotal,
     RefundTotal,
@@ -38,24 +39,27 @@ def subscription_days(session: Session, day: date) -> list[SubscriptionDay]:
     day, kept when it matters: paying at either end, or changed during the day. The other
     customers' subscriptions are `steady_prices` and never come here one by one.
 
-    Two reads: each such subscription's latest version before the day, and the day's
-    versions (in order: the last is the end state)."""
+    One read: each such subscription's latest version before the day and its latest version
+    during the day (the end state)."""
     start, end = day_bounds(day)
-    before = {
-        v.stripe_subscription_id: SubscriptionState.from_row(v)
-        for v in repo.latest_versions(session, start, customers=repo.changed_customers(start, end))
-    }
-    during = {
-        v.stripe_subscription_id: SubscriptionState.from_row(v)
-        for v in repo.versions_between(session, start, end)
-    }
+    before: dict[str, SubscriptionState] = {}
+    during: dict[str, SubscriptionState] = {}
+    for row in repo.changed_versions(session, start, end):
+        states = during if row.during else before
+        states[row.stripe_subscription_id] = SubscriptionState.from_row(row)
     days = []
     for sid in sorted(before.keys() | during.keys()):
-        first = before.get(sid)
+        first, last = before.get(sid), during.get(sid)
         at_start = first if first is not None and first.status in PAYING else None
-        at_end = during.get(sid, at_start)
+        at_end = at_start if last is None else last
         if at_start is not None or at_end is not None:
-            days.append(SubscriptionDay(sid, at_start, at_end, first is None))
+            trial_ended = (
+                first is not None
+                and last is not None
+                and first.status == TRIALING
+                and last.status != TRIALING
+            )
+            days.append(SubscriptionDay(sid, at_start, at_end, first is None, trial_ended))
     return days
 
 
@@ -79,7 +83,7 @@ def aggregate_day(session: Session, day: date) -> list[MetricSnapshot]:
     payments = [PaymentTotal(*row) for row in repo.payment_totals(session, start, end)]
     refunds = [RefundTotal(*row) for row in repo.refund_totals(session, start, end)]
     days = subscription_days(session, day)
-    revenue = day_revenue(session, days, start, end)
+    revenue = day_revenue(session, days, start)
     metrics = compute_day_metrics(
         days, payments, refunds, scopes=revenue.keys(), steady=steady_prices(session, day)
     )

@@ -49,6 +49,7 @@ from typing import Any
 ALL_PLANS = "*"
 UNKNOWN_PLAN = "unknown"
 PAYING = frozenset({"active", "past_due"})
+TRIALING = "trialing"
 CHURNED = frozenset({"canceled", "unpaid"})
 NEVER_STARTED = frozenset({"incomplete", "incomplete_expired"})
 RATE_PLACES = Decimal("0.000001")
@@ -98,10 +99,14 @@ class SubscriptionState:
 
 @dataclass(frozen=True)
 class SubscriptionDay:
+    """A subscription's state at 00:00 (when paying) and at the day's end. `trial_ended`:
+    trialing at 00:00 and not at the end, with a version during the day (`end`)."""
+
     subscription_id: str
     start: SubscriptionState | None
     end: SubscriptionState | None
     is_new: bool = False
+    trial_ended: bool = False
 
 
 @dataclass(frozen=True)

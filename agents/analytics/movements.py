@@ -60,6 +60,15 @@ class TrialEnding:
     status: str
 
 
+def trial_endings(days: Iterable[SubscriptionDay]) -> list[TrialEnding]:
+    """The day's trial endings, with the status each ended the day in."""
+    return [
+        TrialEnding(d.end.currency, d.end.plan, d.end.status)
+        for d in days
+        if d.trial_ended and d.end is not None
+    ]
+
+
 def empty_values() -> RevenueValues:
     """The movement and trial keys of a scope with nothing to count."""
     return dict.fromkeys(MOVEMENT_METRICS, 0)

@@ -1,13 +1,13 @@
 """The revenue part of a day's snapshot: MRR movements and trial endings.
 
 Set-based: the day's subscription states are those the snapshot already read; the only extra
-reads are the price history of the few customers whose MRR rose from zero (to tell new from
-reactivation) and the subscriptions that changed during the day (trial endings).
+read is the price history of the few customers whose MRR rose from zero (to tell new from
+reactivation); trial endings come with the day's states.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,11 +18,11 @@ from agents.analytics.movements import (
     CustomerScope,
     RevenueValues,
     Scope,
-    TrialEnding,
     customer_scopes,
     day_mrr,
     returning_candidates,
     revenue_values,
+    trial_endings,
 )
 from db.repositories import revenue as repo
 
@@ -42,11 +42,10 @@ def first_paid(rows: Iterable[Any]) -> dict[CustomerScope, datetime]:
 
 
 def day_revenue(
-    session: Session, days: Iterable[SubscriptionDay], start: datetime, end: datetime
+    session: Session, days: Sequence[SubscriptionDay], start: datetime
 ) -> dict[Scope, RevenueValues]:
-    """Movements and trial figures of [start, end) per scope, from the day's states."""
+    """Movements and trial figures per scope of the day starting at `start`, from its states."""
     mrr = day_mrr(days)
     candidates = returning_candidates(mrr)
     rows = repo.paying_prices(session, start, PAYING, candidates) if candidates else []
-    trials = [TrialEnding(*row) for row in repo.trial_endings(session, start, end)]
-    return revenue_values(mrr, first_paid(rows).keys(), trials)
+    return revenue_values(mrr, first_paid(rows).keys(), trial_endings(days))

@@ -48,27 +48,22 @@ def changed_customers(start: datetime, end: datetime) -> Select[int]:
 
 
 def latest_versions(
-    session: Session,
-    before: datetime,
-    *,
-    statuses: Collection[str] | None = None,
-    customers: Select[int] | None = None,
+    session: Session, before: datetime, *, statuses: Collection[str] | None = None
 ) -> list[Row[Any]]:
     """Each subscription's latest version before `before`, kept if its status is in `statuses`
-    (all when None); only those of
-    `customers` (ids) when given. Plain rows (stripe_subscription_id + PRICE_COLUMNS), not
-    entities: building an entity per subscription was most of a day's aggregation time."""
+    (all when None). Plain rows (stripe_subscription_id + PRICE_COLUMNS), not entities:
+    building an entity per subscription was most of a day's aggregation time."""
     version = SubscriptionVersion
-    newest = select(
-        version.stripe_subscription_id.label("sid"),
-        func.max(version.valid_from).label("valid_from"),
-    ).where(version.valid_from < before)
-    query = select(version.stripe_subscription_id, *PRICE_COLUMNS)
-    if customers is not None:
-        newest = newest.where(version.customer_id.in_(customers))
-        query = query.where(version.customer_id.in_(customers))
-    latest = newest.group_by(version.stripe_subscription_id).subquery()
-    query = query.join(
+    latest = (
+        select(
+            version.stripe_subscription_id.label("sid"),
+            func.max(version.valid_from).label("valid_from"),
+        )
+        .where(version.valid_from < before)
+        .group_by(version.stripe_subscription_id)
+        .subquery()
+    )
+    query = select(version.stripe_subscription_id, *PRICE_COLUMNS).join(
         latest,
         and_(
             version.stripe_subscription_id == latest.c.sid,
@@ -80,16 +75,31 @@ def latest_versions(
     return list(session.execute(query))
 
 
-def versions_between(session: Session, start: datetime, end: datetime) -> list[Row[Any]]:
-    """Every version recorded in [start, end), oldest first per subscription: plain rows
-    (stripe_subscription_id + PRICE_COLUMNS)."""
+def changed_versions(session: Session, start: datetime, end: datetime) -> list[Row[Any]]:
+    """For each subscription of the customers with a change in [start, end): its latest
+    version before `start` and its latest version in [start, end), each if it has one.
+    Plain rows: stripe_subscription_id, `during` (False for the first kind) + PRICE_COLUMNS:
+    one read of those customers' versions gives both ends of their day."""
     version = SubscriptionVersion
-    return list(
-        session.execute(
-            select(version.stripe_subscription_id, *PRICE_COLUMNS)
-            .where(version.valid_from >= start, version.valid_from < end)
-            .order_by(version.stripe_subscription_id, version.valid_from)
+    during = version.valid_from >= start
+    ranked = (
+        select(
+            version.stripe_subscription_id,
+            during.label("during"),
+            *PRICE_COLUMNS,
+            func.row_number()
+            .over(
+                partition_by=(version.customer_id, version.stripe_subscription_id, during),
+                order_by=version.valid_from.desc(),
+            )
+            .label("nth"),
         )
+        .where(version.valid_from < end, version.customer_id.in_(changed_customers(start, end)))
+        .subquery()
+    )
+    use_sort_memory(session)
+    return list(
+        session.execute(select(*(c for c in ranked.c if c.key != "nth")).where(ranked.c.nth == 1))
     )
 
 
