@@ -12,7 +12,6 @@ from fastapi.telemetry import TelemetryConfig
 from api import health, webhooks
 from api.console.errors import console_error
 from api.console.router import mount_console
-from api.loop_redis import LoopRedis
 from api.metering.install import install_api_metering
 from api.metrics import WebhookCounters
 from api.ops import analytics as ops_analytics
@@ -58,12 +57,10 @@ async def _moneta_error(request: Request, exc: Exception) -> Response:
 def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> FastAPI:
     """An app serving `runtime`; it closes the runtime at shutdown only if told it owns it."""
 
-    loop_redis = LoopRedis(runtime.redis)
-
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        await loop_redis.aclose()
+        await runtime.loop_redis.aclose()
         close_access_service(_app)
         if close_runtime_on_shutdown:
             runtime.close()
@@ -72,7 +69,6 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
     telemetry: TelemetryConfig = {"tracing": otel, "metrics": otel, "logs": otel}
     app = FastAPI(title="Moneta", lifespan=lifespan, telemetry=telemetry)
     app.state.runtime = runtime
-    app.state.loop_redis = loop_redis
     app.state.webhook_counters = counters = WebhookCounters()
     app.add_exception_handler(MonetaError, _moneta_error)
     install_problem_details(app)

@@ -80,7 +80,7 @@ class StripeWebhookEndpoint:
         self.counters = counters
         # One writer per app; it batches per event loop, so it can be made before any runs.
         self.inbox: GroupCommit[InboxEvent, bool] = inbox_writer(
-            runtime.database, max_attempts=runtime.settings.task_max_attempts
+            runtime.database, runtime.loop_redis, max_attempts=runtime.settings.task_max_attempts
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, _rest: ASGIApp) -> None:

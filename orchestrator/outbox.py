@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+import redis.asyncio as aredis
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -110,9 +111,22 @@ def publish_committed(pending: list[tuple[str, int]]) -> None:
     try:
         _transport.publish(pending)
     except Exception:  # Redis down: the rows are committed, the relay will publish them.
-        log.warning(
-            "publish of %d task(s) failed; the relay will retry", len(pending), exc_info=True
-        )
+        _publish_failed(pending)
+
+
+async def publish_committed_in_loop(pending: list[tuple[str, int]], client: aredis.Redis) -> None:
+    """`publish_committed` from a coroutine, awaiting `client` (an asyncio client of the
+    transport's Redis) in the event loop."""
+    if not pending or _transport is None:
+        return
+    try:
+        await _transport.publish_in_loop(client, pending)
+    except Exception:
+        _publish_failed(pending)
+
+
+def _publish_failed(pending: list[tuple[str, int]]) -> None:
+    log.warning("publish of %d task(s) failed; the relay will retry", len(pending), exc_info=True)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import redis
+import redis.asyncio as aredis
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,23 @@ class StreamTransport:
     def publish(self, items: Iterable[tuple[str, int]]) -> None:
         """XADD each (agent, task id); one round trip for the lot."""
         pipe = self.redis.pipeline(transaction=False)
+        if self._add_each(pipe, items):
+            pipe.execute()
+
+    async def publish_in_loop(self, client: aredis.Redis, items: Iterable[tuple[str, int]]) -> None:
+        """`publish`, awaited in the event loop on `client` (an asyncio client of this
+        transport's Redis, `orchestrator.loop_redis`)."""
+        pipe = client.pipeline(transaction=False)
+        if self._add_each(pipe, items):
+            await pipe.execute()
+
+    def _add_each(self, pipe: Any, items: Iterable[tuple[str, int]]) -> int:
+        """Queue an XADD per (agent, task id) on `pipe`; how many."""
         count = 0
         for agent, task_id in items:
             pipe.xadd(self.stream(agent), {"t": str(task_id)})
             count += 1
-        if count:
-            pipe.execute()
+        return count
 
     def read(
         self, agents: list[str], consumer: str, *, count: int = 10, block_ms: int = 1000

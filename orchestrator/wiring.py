@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -12,6 +12,7 @@ import redis
 from agents.context import AgentHandler
 from core.settings import Settings
 from db.session import Database
+from orchestrator.loop_redis import LoopRedis
 from orchestrator.outbox import use_transport
 from orchestrator.routes import AGENT_HANDLERS
 from orchestrator.transport import StreamTransport
@@ -69,6 +70,11 @@ class Runtime:
     redis: redis.Redis
     transport: StreamTransport
     tools: dict[str, Any]
+    # `redis` for coroutines: the API's hot paths await it in the event loop.
+    loop_redis: LoopRedis = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loop_redis = LoopRedis(self.redis)
 
     def close(self) -> None:
         use_transport(None)

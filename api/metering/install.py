@@ -23,7 +23,7 @@ def install_api_metering(app: FastAPI, runtime: Runtime) -> ApiCallRecorder:
 
     admission = ApiAdmission(
         KeyCache(database_key_lookup(runtime.database), settings.api_key_cache_seconds),
-        GcraRateLimiter(app.state.loop_redis, settings.redis_prefix),
+        GcraRateLimiter(runtime.loop_redis, settings.redis_prefix),
         meters,
     )
     recorder = ApiCallRecorder(

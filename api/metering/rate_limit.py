@@ -17,7 +17,7 @@ from typing import Any
 from redis.exceptions import NoScriptError
 
 from agents.metering.meters import RateLimit
-from api.loop_redis import LoopRedis
+from orchestrator.loop_redis import LoopRedis
 
 _MICROS = 1_000_000
 

@@ -20,7 +20,7 @@ def _limiter(request: Request) -> GcraRateLimiter:
     limiter: GcraRateLimiter | None = getattr(request.app.state, _LIMITER_STATE, None)
     if limiter is None:
         runtime = current_runtime(request)
-        limiter = GcraRateLimiter(request.app.state.loop_redis, runtime.settings.redis_prefix)
+        limiter = GcraRateLimiter(runtime.loop_redis, runtime.settings.redis_prefix)
         setattr(request.app.state, _LIMITER_STATE, limiter)
     return limiter
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
+from db.autocommit import AsyncConnection
 from db.models import StripeEvent
 from db.statements import insert_ignore, json_rows
 
@@ -51,13 +52,12 @@ def add_event(session: Session, event: dict[str, Any], *, source: str) -> bool:
 # CPU in Python); the task of each new event is inserted from the event insert's RETURNING,
 # so a duplicate queues nothing. Columns and values are those of `StripeEvent` rows written
 # by the ORM and of `orchestrator.outbox.task_row` (compared in tests).
-_STORE_WITH_TASKS = text(
-    """
+_STORE_WITH_TASKS = """
     WITH stored AS (
         INSERT INTO stripe_events
             (id, type, created, livemode, api_version, payload, source, received_at)
-        SELECT id, type, created, livemode, api_version, payload, 'webhook', :now
-        FROM json_to_recordset(CAST(:events AS JSON)) AS delivered(
+        SELECT id, type, created, livemode, api_version, payload, 'webhook', %(now)s
+        FROM json_to_recordset(CAST(%(events)s AS JSON)) AS delivered(
             id TEXT, type TEXT, created BIGINT, livemode BOOLEAN, api_version TEXT, payload TEXT
         )
         ON CONFLICT DO NOTHING
@@ -65,20 +65,20 @@ _STORE_WITH_TASKS = text(
     ), queued AS (
         INSERT INTO tasks (kind, agent, payload, dedupe_key, status, attempts, max_attempts,
             available_at, published_at, created_at, updated_at)
-        SELECT :kind, :agent, jsonb_build_object('event_id', id), :key_prefix || id, :status,
-            :attempts, :max_attempts, :available_at, :published_at, :created_at, :updated_at
+        SELECT %(kind)s, %(agent)s, jsonb_build_object('event_id', id), %(key_prefix)s || id,
+            %(status)s, %(attempts)s, %(max_attempts)s, %(available_at)s, %(published_at)s,
+            %(created_at)s, %(updated_at)s
         FROM stored
         ON CONFLICT DO NOTHING
         RETURNING id, dedupe_key
     )
     SELECT stored.id, queued.id FROM stored
-    LEFT JOIN queued ON queued.dedupe_key = :key_prefix || stored.id
-    """
-)
+    LEFT JOIN queued ON queued.dedupe_key = %(key_prefix)s || stored.id
+"""
 
 
-def store_with_tasks(
-    connection: Connection,
+async def store_with_tasks(
+    connection: AsyncConnection,
     events: list[dict[str, Any]],
     task: dict[str, Any],
     key_prefix: str,
@@ -86,7 +86,8 @@ def store_with_tasks(
     """Insert-or-ignore `events` (distinct ids) and, for each new one, a task with the
     constant columns of `task`, payload `{"event_id": id}` and dedupe key `key_prefix + id`.
     {new event id: its task id}; None where a task with that key existed already. PostgreSQL
-    only; run it in autocommit, where it is its own transaction."""
+    only, on an autocommit connection (`db.autocommit`), where it is its own transaction, and
+    safe to repeat (a repeat stores nothing and queues nothing)."""
     constants = {k: v for k, v in task.items() if k not in ("payload", "dedupe_key")}
     params = {
         **constants,
@@ -94,6 +95,5 @@ def store_with_tasks(
         "now": task["created_at"],
         "key_prefix": key_prefix,
     }
-    return {
-        event_id: task_id for event_id, task_id in connection.execute(_STORE_WITH_TASKS, params)
-    }
+    cursor = await connection.execute(_STORE_WITH_TASKS, params)
+    return {event_id: task_id for event_id, task_id in await cursor.fetchall()}

@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from agents.metering.meters import DEFAULT_FILE, RateLimit, load_meters
-from api.loop_redis import LoopRedis
 from api.metering.admission import ApiAdmission, KeyCache, database_key_lookup
 from api.metering.call_buffer import ApiCallRecorder
 from api.metering.middleware import ApiUsageMiddleware
@@ -28,6 +27,7 @@ from core.settings import Settings
 from db.models import ApiKey, UsageEvent
 from db.session import Database
 from orchestrator.cli import app as cli
+from orchestrator.loop_redis import LoopRedis
 from tests.support.metering import AppFactory, make_api_key, make_customer
 from tests.support.operators import make_operator
 

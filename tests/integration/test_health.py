@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from db.session import Database
 from orchestrator.outbox import submit
 from orchestrator.transport import StreamTransport
 from orchestrator.wiring import Runtime
+from tests.support.processes import free_port
 from tests.support.stripe_events import event, fixture, signed
 
 SAMPLE = re.compile(
@@ -69,13 +69,6 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
         yield test_client
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def test_healthz_answers_while_the_process_lives(client: TestClient) -> None:
     response = client.get("/healthz")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
@@ -90,7 +83,7 @@ def test_readyz_is_ok_when_database_and_redis_answer(client: TestClient) -> None
 def test_readyz_is_503_naming_redis_when_redis_is_unreachable(
     settings: Settings, database: Database
 ) -> None:
-    unreachable = redis.Redis(host="127.0.0.1", port=closed_port(), socket_connect_timeout=2)
+    unreachable = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=2)
     runtime = Runtime(settings, database, unreachable, StreamTransport(unreachable), {})
 
     with TestClient(create_app(runtime)) as client:

@@ -1,4 +1,4 @@
-"""`api.loop_redis`: an asyncio client of the runtime's Redis, one per event loop."""
+"""`orchestrator.loop_redis`: an asyncio client of the runtime's Redis, one per event loop."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import redis
 import redis.asyncio as aredis
 
-from api.loop_redis import LoopRedis, asyncio_twin
+from orchestrator.loop_redis import LoopRedis, asyncio_twin
 
 
 def _target(client: aredis.Redis) -> tuple[str, dict[str, object]]:
