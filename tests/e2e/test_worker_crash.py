@@ -144,7 +144,8 @@ def test_sigterm_lets_the_worker_finish_the_task_in_hand_then_exit(
         finally:
             hold.rollback()
             blocker.close()
-        assert stop(worker, signal.SIGTERM, timeout=60) == 0
+        code = stop(worker, signal.SIGTERM, timeout=60)
+        assert code == 0, (tmp_path / "worker.log").read_text(errors="replace")[-4000:]
     finally:
         stop(worker, signal.SIGKILL)  # never left running for later tests
     task = _task(database, task_id)
