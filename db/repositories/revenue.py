@@ -6,7 +6,8 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import BigInteger, Row, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.models import SubscriptionVersion
@@ -50,6 +51,11 @@ def paying_prices(
     )
     if customer_ids is None:
         return list(session.execute(query))
+    if session.get_bind().dialect.name == "postgresql":
+        # The ids as one array parameter, in one statement: a day with ~83,000 new customers
+        # took ~170 statements of 500 placeholders each, every one parsed anew (~2 s).
+        ids = bindparam("customer_ids", sorted(customer_ids), type_=ARRAY(BigInteger))
+        return list(session.execute(query.where(version.customer_id == any_(ids))))
     rows: list[Row[Any]] = []
     for chunk in _chunks(sorted(customer_ids)):
         rows += session.execute(query.where(version.customer_id.in_(chunk)))

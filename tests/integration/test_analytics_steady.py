@@ -4,6 +4,7 @@ by one) gives exactly the per-row path's figures, on randomized subscription his
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from agents.analytics.metrics import compute_day_metrics as metrics_of
 from agents.analytics.movements import empty_values
 from agents.analytics.revenue_day import day_revenue
 from db.models import Customer, SubscriptionVersion
+from db.repositories.revenue import paying_prices
 from db.session import Database
 
 DAY = date(2026, 11, 20)
@@ -124,3 +126,17 @@ def test_a_day_without_any_change_is_all_groups(database: Database) -> None:
         steady = steady_prices(s, DAY)
     assert metrics_of([], steady=steady) == metrics_of(every)
     assert sum(g.subscriptions for g in steady) == sum(1 for d in every if d.end is not None)
+
+
+def test_the_prices_of_some_customers_are_those_of_all_customers_filtered(
+    database: Database,
+) -> None:
+    """The ids travel as one array on PostgreSQL and in chunks elsewhere: same rows."""
+    seed(database, random.Random(5), customers=60)
+    with database.transaction() as s:
+        every = paying_prices(s, END, PAYING)
+        ids = {row.customer_id for row in every if row.customer_id % 2}
+        some = paying_prices(s, END, PAYING, ids)
+    assert ids and Counter(map(tuple, some)) == Counter(
+        tuple(row) for row in every if row.customer_id in ids
+    )
