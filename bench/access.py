@@ -37,15 +37,15 @@ class AccessLoad:
     decisions: int  # (a)
     checks: int  # (b) closed loop
     connections: int
-    rate: float  # (b) open loop, offered per second
-    seconds: float
+    rates: tuple[float, ...]  # (b) open loop, offered per second (the target's is 2,000/s)
+    seconds: float  # (b) per offered rate
     balance: int  # (c) tokens in the contended wallet
     threads: int
     processes: int  # (c) the same threads split over this many processes
 
 
-FULL = AccessLoad(200_000, 3_000, 16, 200, 10, 10_000, 64, 2)
-QUICK = AccessLoad(20_000, 200, 8, 50, 2, 400, 16, 2)
+FULL = AccessLoad(200_000, 3_000, 16, (200, 2_000), 10, 10_000, 64, 2)
+QUICK = AccessLoad(20_000, 200, 8, (50,), 2, 400, 16, 2)
 
 USERS = [
     UserContext("free", 0, frozenset()),
@@ -124,8 +124,9 @@ def _check_requests(port: int, api_key: str, count: int, run_id: str) -> list[by
 
 
 def _checks_over_http(target: BenchTarget, load: AccessLoad, api_workers: int) -> list[Metric]:
-    offered = int(load.rate * load.seconds)
-    customer = _customer_with_tokens(target, 2 * (load.checks + offered) + 10)
+    offered = [int(rate * load.seconds) for rate in load.rates]
+    checks = load.checks + sum(offered)
+    customer = _customer_with_tokens(target, 2 * checks + 10)
     api_key = _api_key(target, customer)
     env = {"MONETA_METERS_FILE": str(unlimited_meters(target.data_dir))}
     process, port = start_api(target, env=env, workers=api_workers)
@@ -135,31 +136,42 @@ def _checks_over_http(target: BenchTarget, load: AccessLoad, api_workers: int) -
         cpu_before = tree_cpu_seconds(process.pid)
         closed = asyncio.run(closed_loop("127.0.0.1", port, closed_requests, load.connections))
         cpu_per_check = (tree_cpu_seconds(process.pid) - cpu_before) / load.checks
-        open_requests = _check_requests(port, api_key, offered, f"{run_id}o")
-        opened = asyncio.run(open_loop("127.0.0.1", port, open_requests, load.rate))
+        opened = [
+            asyncio.run(
+                open_loop(
+                    "127.0.0.1", port, _check_requests(port, api_key, count, f"{run_id}o{n}"), rate
+                )
+            )
+            for n, (rate, count) in enumerate(zip(load.rates, offered, strict=True))
+        ]
     finally:
         stop(process)
-    for result in (closed.statuses, opened.statuses):
-        refused = [s for s in result if s != 200]
+    for statuses in (closed.statuses, *(o.statuses for o in opened)):
+        refused = [s for s in statuses if s != 200]
         if refused:
-            raise BenchFailed(f"{len(refused)} of {len(result)} access checks did not get 200")
-    spent = 2 * (load.checks + offered)
+            raise BenchFailed(f"{len(refused)} of {len(statuses)} access checks did not get 200")
     with target.database.transaction() as session:
         left = ledger.balance_of(session, customer)
     if left != 10:
-        raise BenchFailed(f"expected 10 tokens left after {spent:,} spent, found {left}")
+        raise BenchFailed(f"expected 10 tokens left after {2 * checks:,} spent, found {left}")
     processes = f"{api_workers} API process{'es' if api_workers > 1 else ''}"
     closed_label = (
         f"closed loop, {load.checks:,} checks, {load.connections} connections, {processes}"
     )
-    open_label = f"open loop, {load.rate:,.0f}/s offered for {load.seconds:g} s, {processes}"
-    return [
+    metrics = [
         Metric(f"priced access checks/s over HTTP ({closed_label})", "checks/s", closed.per_second),
         Metric(f"API CPU per check ({closed_label})", "ms", cpu_per_check * 1000),
-        Metric(f"achieved rate ({open_label})", "checks/s", opened.achieved_rate),
-        Metric(f"p50 latency ({open_label})", "ms", opened.median * 1000),
-        Metric(f"p99 latency ({open_label})", "ms", opened.percentile(0.99) * 1000),
     ]
+    for result in opened:
+        label = (
+            f"open loop, {result.offered_rate:,.0f}/s offered for {load.seconds:g} s, {processes}"
+        )
+        metrics += [
+            Metric(f"achieved rate ({label})", "checks/s", result.achieved_rate),
+            Metric(f"p50 latency ({label})", "ms", result.median * 1000),
+            Metric(f"p99 latency ({label})", "ms", result.percentile(0.99) * 1000),
+        ]
+    return metrics
 
 
 def _deductions(target: BenchTarget, load: AccessLoad) -> list[Metric]:
