@@ -9,7 +9,6 @@ time (`write_alone`), so the guard is exactly the single-debit one.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from core.clock import utcnow
 from db.base import UTCDateTime
 from db.models import WalletDebit
 from db.session import Database
-from db.statements import insert_ignore_many
+from db.statements import insert_ignore_many, json_rows
 
 
 class GuardFailed(Exception):
@@ -87,9 +86,8 @@ def _insert_debits(session: Session, debits: list[Debit], now: datetime) -> set[
         for row in rows:
             row.update(kind=CONSUME, created_at=now)
         return set(insert_ignore_many(session, WalletDebit, rows, "idempotency_key"))
-    # One JSON text parameter: json.dumps is C, where psycopg dumps list parameters in Python.
     found = session.connection().execute(
-        _INSERT_DEBITS, {"kind": CONSUME, "now": now, "debits": json.dumps(rows)}
+        _INSERT_DEBITS, {"kind": CONSUME, "now": now, "debits": json_rows(rows)}
     )
     return set(found.scalars())
 
