@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
@@ -43,49 +43,68 @@ def claim_call(
     request: dict[str, Any],
     stale_after: timedelta,
 ) -> Claim:
-    """Claim `key`; raises RetryableError while another live worker holds it."""
-    now = utcnow()
+    """Claim `key` in a transaction of its own; raises RetryableError while another live
+    worker holds it."""
     with database.transaction() as session:
-        created = insert_ignore(
+        return claim_call_in(
             session,
-            ExternalCall,
-            {
-                "idempotency_key": key,
-                "service": service,
-                "operation": operation,
-                "status": ExternalCallStatus.CLAIMED,
-                "request": request,
-                "attempts": 1,
-                "claimed_at": now,
-            },
+            key=key,
+            service=service,
+            operation=operation,
+            request=request,
+            stale_after=stale_after,
         )
+
+
+def claim_call_in(
+    session: Session,
+    *,
+    key: str,
+    service: str,
+    operation: str,
+    request: dict[str, Any],
+    stale_after: timedelta,
+) -> Claim:
+    """`claim_call` in the caller's transaction: the claim holds once that commits, so the
+    caller must commit before calling out."""
+    now = utcnow()
+    created = insert_ignore(
+        session,
+        ExternalCall,
+        {
+            "idempotency_key": key,
+            "service": service,
+            "operation": operation,
+            "status": ExternalCallStatus.CLAIMED,
+            "request": request,
+            "attempts": 1,
+            "claimed_at": now,
+        },
+    )
     if created is not None:
         return Claim(key, FRESH, 1)
-    with database.transaction() as session:
-        call = session.scalars(
-            select(ExternalCall).where(ExternalCall.idempotency_key == key)
-        ).one()
-        if call.status == ExternalCallStatus.SUCCEEDED:
-            return Claim(key, DONE, call.attempts, call.response)
-        if call.status == ExternalCallStatus.CLAIMED and call.claimed_at > now - stale_after:
-            raise RetryableError(f"{key} is being called by another worker")
-        # Failed, or claimed by a worker that died: take it over, one taker wins (attempts CAS).
-        # Read before the UPDATE: the ORM writes the new value back onto `call`.
-        next_attempt = call.attempts + 1
-        taken = session.execute(
-            update(ExternalCall)
-            .where(
-                ExternalCall.idempotency_key == key,
-                ExternalCall.status == call.status,
-                ExternalCall.attempts == call.attempts,
-            )
-            .values(
-                status=ExternalCallStatus.CLAIMED,
-                claimed_at=now,
-                attempts=next_attempt,
-                error=None,
-            )
+    call = session.scalars(select(ExternalCall).where(ExternalCall.idempotency_key == key)).one()
+    if call.status == ExternalCallStatus.SUCCEEDED:
+        return Claim(key, DONE, call.attempts, call.response)
+    if call.status == ExternalCallStatus.CLAIMED and call.claimed_at > now - stale_after:
+        raise RetryableError(f"{key} is being called by another worker")
+    # Failed, or claimed by a worker that died: take it over, one taker wins (attempts CAS).
+    # Read before the UPDATE: the ORM writes the new value back onto `call`.
+    next_attempt = call.attempts + 1
+    taken = session.execute(
+        update(ExternalCall)
+        .where(
+            ExternalCall.idempotency_key == key,
+            ExternalCall.status == call.status,
+            ExternalCall.attempts == call.attempts,
         )
+        .values(
+            status=ExternalCallStatus.CLAIMED,
+            claimed_at=now,
+            attempts=next_attempt,
+            error=None,
+        )
+    )
     if affected_rows(taken) != 1:
         raise RetryableError(f"{key} was taken over concurrently")
     return Claim(key, RETAKEN, next_attempt)
@@ -117,12 +136,32 @@ def _settle(
     error: str | None,
 ) -> None:
     """Settle only a claim that is still ours: a worker that took it over keeps it."""
-    session.execute(
-        update(ExternalCall)
-        .where(
-            ExternalCall.idempotency_key == claim.key,
-            ExternalCall.status == ExternalCallStatus.CLAIMED,
-            ExternalCall.attempts == claim.attempt,
-        )
-        .values(status=status, response=response, error=error, completed_at=utcnow())
+    session.connection().execute(
+        _SETTLE,
+        {
+            "claim_key": claim.key,
+            "claim_attempt": claim.attempt,
+            "status": status,
+            "response": response,
+            "error": error,
+            "completed_at": utcnow(),
+        },
     )
+
+
+# Built once and run on the session's connection (no ExternalCall entity is ever loaded with
+# it): building the UPDATE per call and the ORM's bulk-update path cost more than the UPDATE.
+_SETTLE = (
+    update(ExternalCall)
+    .where(
+        ExternalCall.idempotency_key == bindparam("claim_key"),
+        ExternalCall.status == ExternalCallStatus.CLAIMED,
+        ExternalCall.attempts == bindparam("claim_attempt"),
+    )
+    .values(
+        status=bindparam("status"),
+        response=bindparam("response"),
+        error=bindparam("error"),
+        completed_at=bindparam("completed_at"),
+    )
+)

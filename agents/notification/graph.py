@@ -6,13 +6,14 @@ exit, so `handle` calls the steps in turn: LangGraph's Pregel loop cost about a 
 agent's CPU per e-mail and added nothing here (no checkpoint, interrupt, retry or branch).
 
 Exactly once per key, by two records. The `notifications` row (unique key) says whether the
-e-mail went out; the `external_calls` row `email:<key>` is claimed (agents.ledger), in its own
-committed transaction, before the message leaves and marked succeeded right after, in the
-commit that marks the notification sent. A task redelivered after the send finds them done
-and sends nothing; one that finds a fresh claim of another worker raises RetryableError and
-comes back later. Every write here commits on its own rather than with the task: the e-mail
-cannot be rolled back, so neither may its record (and SQLite allows one writer, so the task's
-session stays unused).
+e-mail went out; the `external_calls` row `email:<key>` is claimed (agents.ledger) in the
+transaction that records a pending notification, committed before the message is rendered and
+leaves, and marked succeeded right after the send, in the commit that marks the notification
+sent. A task redelivered after the send finds them done and sends nothing; one that finds a
+fresh claim of another worker raises RetryableError (recording nothing) and comes back later;
+a render that fails releases the claim. Every write here commits on its own rather than with
+the task: the e-mail cannot be rolled back, so neither may its record (and SQLite allows one
+writer, so the task's session stays unused).
 
 At-least-once in one window only: a worker that dies between handing the message to the mail
 server and marking the claim succeeded leaves it 'claimed'. Once that claim is older than
@@ -33,7 +34,7 @@ import jinja2
 from sqlalchemy.orm import Session
 
 from agents.context import AgentContext, TaskInfo
-from agents.ledger import DONE, Claim, claim_call, complete_call_in, fail_call
+from agents.ledger import DONE, Claim, claim_call_in, complete_call_in, fail_call
 from agents.notification.catalog import TEMPLATE_AUDIENCE
 from agents.notification.payload import NotificationRequest
 from agents.notification.recipients import MissingRecipient, resolve_recipient
@@ -63,14 +64,16 @@ class NotificationState(TypedDict, total=False):
     status: str  # the notification row's status when loaded
     error: str | None
     branding: Branding | None  # the customer's white-label branding, read with the row
+    claim: Claim  # the ledger's claim of the send, taken with a pending row
     email: OutboundEmail
-    claim: Claim  # our ledger claim, when this run sent the message
     outcome: Outcome
 
 
 def load_or_create_notification(state: NotificationState, ctx: AgentContext) -> NotificationState:
-    """Record the notification (or find it), and read the branding a pending one is sent
-    under in the same transaction; one without a recipient is recorded failed."""
+    """Record the notification (or find it); for a pending one, read the branding it is sent
+    under and claim its send, in the same transaction (one commit instead of two: the claim is
+    committed before anything is rendered or sent). One without a recipient is recorded failed.
+    """
     request = state["request"]
     with ctx.database.transaction() as session:
         try:
@@ -86,6 +89,15 @@ def load_or_create_notification(state: NotificationState, ctx: AgentContext) -> 
         }
         if row.status == NotificationStatus.PENDING:
             found["branding"] = _branding(session, request)
+            found["claim"] = claim_call_in(
+                session,
+                key=send_key(request.key),
+                service="email",
+                operation=request.template,
+                # The subject is not rendered yet; the notification row records it when sent.
+                request={"to": row.recipient, "message_id": found["message_id"]},
+                stale_after=timedelta(seconds=ctx.settings.task_lease_seconds),
+            )
     if found["status"] == NotificationStatus.SENT:
         found["outcome"] = "already_sent"
     elif found["status"] == NotificationStatus.FAILED:
@@ -144,16 +156,8 @@ def branded_sender(default_sender: str, branding: Branding | None) -> str:
 
 
 def send(state: NotificationState, ctx: AgentContext) -> NotificationState:
-    """Claim the send in the ledger (RetryableError while another worker holds it), send."""
-    request, email = state["request"], state["email"]
-    claim = claim_call(
-        ctx.database,
-        key=send_key(request.key),
-        service="email",
-        operation=request.template,
-        request={"to": email.to, "subject": email.subject, "message_id": email.message_id},
-        stale_after=timedelta(seconds=ctx.settings.task_lease_seconds),
-    )
+    """Send under our claim, unless the ledger says an earlier attempt sent it already."""
+    request, email, claim = state["request"], state["email"], state["claim"]
     if claim.state == DONE:
         return {"outcome": "already_sent"}
     try:
@@ -166,14 +170,14 @@ def send(state: NotificationState, ctx: AgentContext) -> NotificationState:
     except Exception as exc:  # transient (MailDeliveryError) or unknown: release, let it retry
         fail_call(ctx.database, claim, repr(exc))
         raise
-    return {"outcome": "sent", "claim": claim}
+    return {"outcome": "sent"}
 
 
 def mark_sent(state: NotificationState, ctx: AgentContext) -> NotificationState:
     """Settle our ledger claim as succeeded and mark the notification sent, in one commit."""
     request, email = state["request"], state["email"]
     with ctx.database.transaction() as session:
-        if "claim" in state:
+        if state["outcome"] == "sent":
             complete_call_in(session, state["claim"], {"message_id": email.message_id})
         mark_notification_sent(session, request.key, email.subject)
     return {}
@@ -184,8 +188,13 @@ def handle(ctx: AgentContext, task: TaskInfo) -> dict[str, Any] | None:
     request = NotificationRequest.from_payload(task.payload)
     state: NotificationState = {"request": request}
     state.update(load_or_create_notification(state, ctx))
-    if "outcome" not in state:  # pending: render, send, and record it sent
-        for step in (render, send, mark_sent):
+    if "outcome" not in state:  # pending and claimed: render, send, and record it sent
+        try:
+            state.update(render(state, ctx))
+        except Exception as exc:  # nothing left: release the claim, a retry may take it at once
+            fail_call(ctx.database, state["claim"], repr(exc))
+            raise
+        for step in (send, mark_sent):
             state.update(step(state, ctx))
     return {
         "key": request.key,

@@ -6,10 +6,10 @@ so it lives with the other shared reads, not in the partners agent.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from db.models import Agency, AgencyClient, WhiteLabelBrand
@@ -39,27 +39,19 @@ class Branding:
 
 def branding_for_customer(session: Session, customer_id: int) -> Branding | None:
     """The branding of the active agency currently managing `customer_id`, else None."""
-    row = session.scalars(
-        select(WhiteLabelBrand)
-        .join(AgencyClient, AgencyClient.agency_id == WhiteLabelBrand.agency_id)
-        .join(Agency, Agency.id == WhiteLabelBrand.agency_id)
-        .where(
-            AgencyClient.customer_id == customer_id,
-            AgencyClient.unlinked_at.is_(None),
-            Agency.status == "active",
-        )
-    ).first()
-    if row is None:
-        return None
-    return Branding(
-        agency_id=row.agency_id,
-        name=row.name,
-        logo_url=row.logo_url,
-        primary_color=row.primary_color,
-        accent_color=row.accent_color,
-        custom_domain=row.custom_domain,
-        custom_css=row.custom_css,
-        email_from_name=row.email_from_name,
-        reply_to=row.reply_to,
-        support_url=row.support_url,
+    row = session.connection().execute(_BRANDING_OF_CUSTOMER, {"customer_id": customer_id}).first()
+    return None if row is None else Branding(*row)
+
+
+# Built once and read as plain columns: building the query per call and loading a
+# WhiteLabelBrand entity cost more than the query (it runs for every customer e-mail).
+_BRANDING_OF_CUSTOMER = (
+    select(*(WhiteLabelBrand.__table__.c[f.name] for f in fields(Branding)))
+    .join(AgencyClient, AgencyClient.agency_id == WhiteLabelBrand.agency_id)
+    .join(Agency, Agency.id == WhiteLabelBrand.agency_id)
+    .where(
+        AgencyClient.customer_id == bindparam("customer_id"),
+        AgencyClient.unlinked_at.is_(None),
+        Agency.status == "active",
     )
+)

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any
 
+import jinja2
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -48,6 +49,13 @@ class CrashAfterDelivery:
 
     def send(self, email: OutboundEmail) -> None:
         self.mailer.send(email)
+        raise SimulatedCrash
+
+
+class CrashBeforeDelivery:
+    """The worker dies after its claim committed, before the message reaches the server."""
+
+    def send(self, email: OutboundEmail) -> None:
         raise SimulatedCrash
 
 
@@ -276,6 +284,47 @@ def test_hand_built_payload_missing_a_fact_dead_letters_and_sends_nothing(
     assert smtp_server.messages == []
 
 
+def test_render_failure_releases_the_claim_so_a_replay_sends_at_once(
+    database: Database,
+    settings: Settings,
+    mailer: SmtpMailer,
+    smtp_server: SmtpServer,
+    customer_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = "welcome:render-fails"
+    task_id = request_notification(
+        database,
+        settings,
+        mailer,
+        key=key,
+        template="welcome",
+        customer_id=customer_id,
+        context={"name": "Ada"},
+    )
+
+    def broken_template(*_args: Any, **_kwargs: Any) -> Any:
+        raise jinja2.TemplateError("the template is broken")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("agents.notification.graph.render_email", broken_template)
+        outcome = run_task(runner_with(database, settings, mailer), task_id)
+
+    assert outcome.status == TaskStatus.DEAD
+    assert "the template is broken" in (outcome.error or "")
+    assert smtp_server.messages == []
+    assert ledger_entry(database, key).status == ExternalCallStatus.FAILED
+    assert notification(database, key).status == "pending"
+
+    # Replayed once the template is fixed: sent now, not after the claim went stale.
+    again = handle_again(database, settings, mailer, task_id)
+
+    assert again["outcome"] == "sent"
+    assert len(smtp_server.messages) == 1
+    assert ledger_entry(database, key).status == ExternalCallStatus.SUCCEEDED
+    assert notification(database, key).status == "sent"
+
+
 def test_duplicate_notify_queues_one_task(
     database: Database, settings: Settings, mailer: SmtpMailer, customer_id: int
 ) -> None:
@@ -435,6 +484,57 @@ def test_claim_left_by_a_crashed_worker_is_resent_with_the_same_message_id(
     entry = ledger_entry(database, key)
     assert entry.status == ExternalCallStatus.SUCCEEDED and entry.attempts == 2
     assert notification(database, key).status == "sent"
+
+
+def test_crash_between_claim_and_send_is_sent_once_after_the_lease(
+    database: Database,
+    settings: Settings,
+    mailer: SmtpMailer,
+    smtp_server: SmtpServer,
+    customer_id: int,
+) -> None:
+    key = "welcome:crash-before-send"
+    task_id = request_notification(
+        database,
+        settings,
+        mailer,
+        key=key,
+        template="welcome",
+        customer_id=customer_id,
+        context={"name": "Ada"},
+    )
+    with pytest.raises(SimulatedCrash):
+        run_task(runner_with(database, settings, CrashBeforeDelivery()), task_id)
+    # Recorded and claimed in one commit, before anything was sent.
+    assert ledger_entry(database, key).status == ExternalCallStatus.CLAIMED
+    assert notification(database, key).status == "pending"
+    assert smtp_server.messages == []
+
+    # While the claim is fresh, nobody sends (it could be a live worker's).
+    with pytest.raises(RetryableError), database.transaction() as session:
+        handle(agent_context(database, settings, session, mailer), task_info(database, task_id))
+    assert smtp_server.messages == []
+
+    with frozen(utcnow() + timedelta(seconds=settings.task_lease_seconds + 1)):
+        outcome = run_task(runner_with(database, settings, mailer), task_id)
+        again = handle_again(database, settings, mailer, task_id)
+
+    assert outcome.status == TaskStatus.DONE, outcome.error
+    assert again["outcome"] == "already_sent"
+    [sent] = smtp_server.messages
+    assert sent["Message-ID"] == message_id_for(key)
+    entry = ledger_entry(database, key)
+    assert entry.status == ExternalCallStatus.SUCCEEDED and entry.attempts == 2
+    assert entry.request == {"to": "ada@example.com", "message_id": message_id_for(key)}
+    assert notification(database, key).status == "sent"
+
+
+def handle_again(database: Database, settings: Settings, mailer: Mailer, task_id: int) -> Any:
+    """The handler run once more for `task_id`, as a redelivery would."""
+    with database.transaction() as session:
+        return handle(
+            agent_context(database, settings, session, mailer), task_info(database, task_id)
+        )
 
 
 def test_smtp_server_down_is_retried_and_nothing_is_marked_sent(
