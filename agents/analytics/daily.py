@@ -45,8 +45,8 @@ def subscription_days(session: Session, day: date) -> list[SubscriptionDay]:
     before: dict[str, SubscriptionState] = {}
     during: dict[str, SubscriptionState] = {}
     for row in repo.changed_versions(session, start, end):
-        states = during if row.during else before
-        states[row.stripe_subscription_id] = SubscriptionState.from_row(row)
+        sid, in_day, *price = tuple(row)
+        (during if in_day else before)[sid] = SubscriptionState.from_columns(*price)
     days = []
     for sid in sorted(before.keys() | during.keys()):
         first, last = before.get(sid), during.get(sid)
