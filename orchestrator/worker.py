@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
 import threading
 from collections.abc import Callable
 
 from agents.context import AgentHandler
+from core.stop_signals import StopSignals
 from orchestrator.lease import LeaseKeeper
 from orchestrator.relay import relay_once
 from orchestrator.runtime import TaskRunner
@@ -68,10 +68,10 @@ class Worker:
 
     def run_forever(self) -> None:
         """Run until SIGTERM/SIGINT, then finish in-flight tasks and return."""
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop())
+        signals = StopSignals()
         self.start()
-        self._stop.wait()
+        signals.wait()
+        self.stop()
         self.join()
 
     def _consume(self, consumer: str) -> None:

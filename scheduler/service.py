@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from datetime import UTC
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -12,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from core.stop_signals import StopSignals
 from orchestrator.relay import relay_once
 from orchestrator.wiring import Runtime
 from scheduler.executor import SLOTTED, FireTimeExecutor, add_slotted_job
@@ -66,15 +65,13 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
 
 def run_scheduler(runtime: Runtime) -> None:
     """Run the jobs until SIGTERM/SIGINT, then let running jobs finish and return."""
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    signals = StopSignals()
     # The relay runs every few seconds on the default executor: two INFO lines a run is noise.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build_scheduler(runtime)
     scheduler.start()
     for job in scheduler.get_jobs():
         log.info("scheduled %s: next run %s", job.name, job.next_run_time)
-    stop.wait()
+    signals.wait()
     log.info("scheduler stopping")
     scheduler.shutdown(wait=True)

@@ -11,6 +11,7 @@ import time
 import typer
 
 from core.settings import reset_settings
+from core.stop_signals import StopSignals
 from db.migrate import upgrade
 from orchestrator.commands.common import cli_runtime, cli_settings, configure_logging
 from orchestrator.commands.output import fail
@@ -133,15 +134,8 @@ def _banner(host: str, port: int, billing: str) -> None:
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
     """Wait; on Ctrl-C/SIGTERM or any child's death, stop all children gracefully."""
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while not stopping and all(c.poll() is None for c in children):
+    signals = StopSignals()
+    while not signals.asked and all(c.poll() is None for c in children):
         time.sleep(0.5)
     for child in children:
         if child.poll() is None:
@@ -153,7 +147,7 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
     failed = [c.args for c in children if c.returncode not in (0, -signal.SIGTERM)]
-    if failed and not stopping:
+    if failed and not signals.asked:
         fail(f"a process exited unexpectedly: {failed[0]!r}")
 
 
