@@ -21,7 +21,7 @@ def apply_stripe_event(ctx: AgentContext, payload: dict[str, Any]) -> dict[str, 
     if stored is None:  # the intake commits the inbox row with this task: it cannot appear later
         raise PermanentError(f"Stripe event {event_id} is not in the inbox")
     handler = HANDLERS.get(stored.type)
-    outcome: Outcome = handler(ctx, stored.body()) if handler else "ignored"
+    outcome: Outcome = handler(ctx, stored.body) if handler else "ignored"
     mark_event_handled(ctx.session, event_id, outcome)
     log.info("stripe event %s (%s): %s", event_id, stored.type, outcome)
     return {"event_id": event_id, "type": stored.type, "outcome": outcome}
