@@ -111,8 +111,8 @@ class Database:
     @contextmanager
     def autocommit(self) -> Iterator[Connection]:
         """A connection without BEGIN and COMMIT: every statement is its own transaction,
-        committed when it returns. For single statements that do a whole job (a data-modifying
-        CTE writes several tables atomically) in one round trip instead of three or more."""
+        committed when it returns (what `read` runs on). The hot one-statement writes use
+        psycopg's async driver the same way (`db.autocommit`)."""
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             yield connection
 
