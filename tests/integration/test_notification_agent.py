@@ -107,6 +107,29 @@ def request_notification(
         ).one()
 
 
+def welcome_task(
+    database: Database, settings: Settings, mailer: Mailer, customer_id: int, key: str
+) -> int:
+    """A welcome e-mail to Ada queued under `key`; the id of its task."""
+    return request_notification(
+        database,
+        settings,
+        mailer,
+        key=key,
+        template="welcome",
+        customer_id=customer_id,
+        context={"name": "Ada"},
+    )
+
+
+def handle_again(database: Database, settings: Settings, mailer: Mailer, task_id: int) -> Any:
+    """The handler run once more for `task_id`, as a redelivery would."""
+    with database.transaction() as session:
+        return handle(
+            agent_context(database, settings, session, mailer), task_info(database, task_id)
+        )
+
+
 def run_task(runner: TaskRunner, task_id: int) -> Outcome:
     task = runner.claim(task_id)
     assert task is not None, f"task {task_id} was not claimable"
@@ -293,15 +316,7 @@ def test_render_failure_releases_the_claim_so_a_replay_sends_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key = "welcome:render-fails"
-    task_id = request_notification(
-        database,
-        settings,
-        mailer,
-        key=key,
-        template="welcome",
-        customer_id=customer_id,
-        context={"name": "Ada"},
-    )
+    task_id = welcome_task(database, settings, mailer, customer_id, key)
 
     def broken_template(*_args: Any, **_kwargs: Any) -> Any:
         raise jinja2.TemplateError("the template is broken")
@@ -349,21 +364,10 @@ def test_same_task_run_twice_sends_one_email(
     smtp_server: SmtpServer,
     customer_id: int,
 ) -> None:
-    task_id = request_notification(
-        database,
-        settings,
-        mailer,
-        key="welcome:twice",
-        template="welcome",
-        customer_id=customer_id,
-        context={"name": "Ada"},
-    )
+    task_id = welcome_task(database, settings, mailer, customer_id, "welcome:twice")
     assert run_task(runner_with(database, settings, mailer), task_id).status == TaskStatus.DONE
 
-    with database.transaction() as session:
-        again = handle(
-            agent_context(database, settings, session, mailer), task_info(database, task_id)
-        )
+    again = handle_again(database, settings, mailer, task_id)
 
     assert again is not None and again["outcome"] == "already_sent"
     assert len(smtp_server.messages) == 1
@@ -376,15 +380,7 @@ def test_email_sent_by_a_rolled_back_task_is_not_sent_again(
     smtp_server: SmtpServer,
     customer_id: int,
 ) -> None:
-    task_id = request_notification(
-        database,
-        settings,
-        mailer,
-        key="welcome:rollback",
-        template="welcome",
-        customer_id=customer_id,
-        context={"name": "Ada"},
-    )
+    task_id = welcome_task(database, settings, mailer, customer_id, "welcome:rollback")
     task = task_info(database, task_id)
     with pytest.raises(RuntimeError), database.transaction() as session:
         handle(agent_context(database, settings, session, mailer), task)
@@ -455,15 +451,7 @@ def test_claim_left_by_a_crashed_worker_is_resent_with_the_same_message_id(
     customer_id: int,
 ) -> None:
     key = "welcome:crash"
-    task_id = request_notification(
-        database,
-        settings,
-        mailer,
-        key=key,
-        template="welcome",
-        customer_id=customer_id,
-        context={"name": "Ada"},
-    )
+    task_id = welcome_task(database, settings, mailer, customer_id, key)
     crashing = runner_with(database, settings, CrashAfterDelivery(mailer))
     with pytest.raises(SimulatedCrash):
         run_task(crashing, task_id)
@@ -471,8 +459,8 @@ def test_claim_left_by_a_crashed_worker_is_resent_with_the_same_message_id(
     assert ledger_entry(database, key).status == ExternalCallStatus.CLAIMED
 
     # While the claim is fresh, another delivery of the same notification must not send.
-    with pytest.raises(RetryableError), database.transaction() as session:
-        handle(agent_context(database, settings, session, mailer), task_info(database, task_id))
+    with pytest.raises(RetryableError):
+        handle_again(database, settings, mailer, task_id)
     assert len(smtp_server.messages) == 1
 
     with frozen(utcnow() + timedelta(seconds=settings.task_lease_seconds + 1)):
@@ -494,15 +482,7 @@ def test_crash_between_claim_and_send_is_sent_once_after_the_lease(
     customer_id: int,
 ) -> None:
     key = "welcome:crash-before-send"
-    task_id = request_notification(
-        database,
-        settings,
-        mailer,
-        key=key,
-        template="welcome",
-        customer_id=customer_id,
-        context={"name": "Ada"},
-    )
+    task_id = welcome_task(database, settings, mailer, customer_id, key)
     with pytest.raises(SimulatedCrash):
         run_task(runner_with(database, settings, CrashBeforeDelivery()), task_id)
     # Recorded and claimed in one commit, before anything was sent.
@@ -511,8 +491,8 @@ def test_crash_between_claim_and_send_is_sent_once_after_the_lease(
     assert smtp_server.messages == []
 
     # While the claim is fresh, nobody sends (it could be a live worker's).
-    with pytest.raises(RetryableError), database.transaction() as session:
-        handle(agent_context(database, settings, session, mailer), task_info(database, task_id))
+    with pytest.raises(RetryableError):
+        handle_again(database, settings, mailer, task_id)
     assert smtp_server.messages == []
 
     with frozen(utcnow() + timedelta(seconds=settings.task_lease_seconds + 1)):
@@ -529,14 +509,6 @@ def test_crash_between_claim_and_send_is_sent_once_after_the_lease(
     assert notification(database, key).status == "sent"
 
 
-def handle_again(database: Database, settings: Settings, mailer: Mailer, task_id: int) -> Any:
-    """The handler run once more for `task_id`, as a redelivery would."""
-    with database.transaction() as session:
-        return handle(
-            agent_context(database, settings, session, mailer), task_info(database, task_id)
-        )
-
-
 def test_smtp_server_down_is_retried_and_nothing_is_marked_sent(
     database: Database,
     settings: Settings,
@@ -546,15 +518,7 @@ def test_smtp_server_down_is_retried_and_nothing_is_marked_sent(
 ) -> None:
     key = "welcome:down"
     down = SmtpMailer.from_url(f"smtp://127.0.0.1:{unused_port()}?timeout=2")
-    task_id = request_notification(
-        database,
-        settings,
-        down,
-        key=key,
-        template="welcome",
-        customer_id=customer_id,
-        context={"name": "Ada"},
-    )
+    task_id = welcome_task(database, settings, down, customer_id, key)
 
     outcome = run_task(runner_with(database, settings, down), task_id)
 
