@@ -17,7 +17,7 @@ from core.clock import utcnow
 from core.errors import RetryableError
 from db.models import ExternalCall, ExternalCallStatus
 from db.session import Database
-from db.statements import affected_rows, insert_ignore
+from db.statements import affected_rows, execute_prebuilt, insert_ignore
 
 FRESH = "fresh"  # first claim: no earlier attempt can have reached the outside
 RETAKEN = "retaken"  # an earlier attempt failed or died: it may have reached the outside
@@ -136,7 +136,8 @@ def _settle(
     error: str | None,
 ) -> None:
     """Settle only a claim that is still ours: a worker that took it over keeps it."""
-    session.connection().execute(
+    execute_prebuilt(
+        session,
         _SETTLE,
         {
             "claim_key": claim.key,
@@ -149,8 +150,7 @@ def _settle(
     )
 
 
-# Built once and run on the session's connection (no ExternalCall entity is ever loaded with
-# it): building the UPDATE per call and the ORM's bulk-update path cost more than the UPDATE.
+# Once per external call settled (every e-mail).
 _SETTLE = (
     update(ExternalCall)
     .where(

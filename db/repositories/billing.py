@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Customer, Dispute, Invoice, Payment, Refund, Subscription, SubscriptionVersion
-from db.statements import insert_ignore
+from db.statements import execute_prebuilt, insert_ignore
 
 TieRule = Literal["apply", "defer"]
 WriteState = Literal["inserted", "updated", "unchanged", "stale", "tied"]
@@ -99,16 +99,11 @@ def _guarded_write(
 
 
 def customer_id_for(session: Session, stripe_customer_id: str) -> int | None:
-    session.flush()  # what the ORM's execute did first: a customer added just now is found
-    return (
-        session.connection()
-        .execute(_CUSTOMER_ID, {"stripe_customer_id": stripe_customer_id})
-        .scalar_one_or_none()
-    )
+    found = execute_prebuilt(session, _CUSTOMER_ID, {"stripe_customer_id": stripe_customer_id})
+    return found.scalar_one_or_none()
 
 
-# Built once (every billing event looks its customer up): building the query per call and the
-# ORM's execute path cost more than the query.
+# Every billing event looks its customer up.
 _CUSTOMER_ID = select(Customer.id).where(
     Customer.stripe_customer_id == bindparam("stripe_customer_id")
 )

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from db.models import Agency, AgencyClient, WhiteLabelBrand
+from db.statements import execute_prebuilt
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,11 @@ class Branding:
 
 def branding_for_customer(session: Session, customer_id: int) -> Branding | None:
     """The branding of the active agency currently managing `customer_id`, else None."""
-    row = session.connection().execute(_BRANDING_OF_CUSTOMER, {"customer_id": customer_id}).first()
-    return None if row is None else Branding(*row)
+    row = execute_prebuilt(session, _BRANDING_OF_CUSTOMER, {"customer_id": customer_id}).first()
+    return None if row is None else Branding(**row._mapping)
 
 
-# Built once and read as plain columns: building the query per call and loading a
-# WhiteLabelBrand entity cost more than the query (it runs for every customer e-mail).
+# Read as plain columns, not a WhiteLabelBrand entity: it runs for every customer e-mail.
 _BRANDING_OF_CUSTOMER = (
     select(*(WhiteLabelBrand.__table__.c[f.name] for f in fields(Branding)))
     .join(AgencyClient, AgencyClient.agency_id == WhiteLabelBrand.agency_id)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from core.clock import utcnow
 from db.autocommit import AsyncConnection
 from db.models import StripeEvent
-from db.statements import insert_ignore, json_rows
+from db.statements import execute_prebuilt, insert_ignore, json_rows
 
 
 class StoredEvent(NamedTuple):
@@ -25,7 +25,7 @@ class StoredEvent(NamedTuple):
 def load_event(session: Session, event_id: str) -> StoredEvent | None:
     """The event's type and parsed body, read as two columns (once per billing task: loading
     the whole StripeEvent entity cost more than the query)."""
-    row = session.connection().execute(_TYPE_AND_PAYLOAD, {"event_id": event_id}).first()
+    row = execute_prebuilt(session, _TYPE_AND_PAYLOAD, {"event_id": event_id}).first()
     return None if row is None else StoredEvent(row.type, json.loads(row.payload))
 
 
@@ -35,14 +35,12 @@ _TYPE_AND_PAYLOAD = select(StripeEvent.type, StripeEvent.payload).where(
 
 
 def mark_event_handled(session: Session, event_id: str, outcome: str) -> None:
-    session.flush()  # what the ORM's execute did first: earlier changes keep their order
-    session.connection().execute(
-        _MARK_HANDLED, {"event_id": event_id, "handled_at": utcnow(), "outcome": outcome}
+    execute_prebuilt(
+        session, _MARK_HANDLED, {"event_id": event_id, "handled_at": utcnow(), "outcome": outcome}
     )
 
 
-# Built once and run on the session's connection (once per billing task): building the UPDATE
-# per call and the ORM's bulk-update path cost more than the UPDATE itself.
+# Once per billing task.
 _MARK_HANDLED = (
     update(StripeEvent)
     .where(StripeEvent.id == bindparam("event_id"))
