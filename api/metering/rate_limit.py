@@ -12,8 +12,8 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+import redis.asyncio as aredis
 from redis.exceptions import NoScriptError
 
 from agents.metering.meters import RateLimit
@@ -71,9 +71,7 @@ class GcraRateLimiter:
     async def decide(self, subject: int | str, limit: RateLimit) -> RateDecision:
         return (await self.decide_many([(subject, limit)]))[0]
 
-    async def decide_many(
-        self, asks: Sequence[tuple[int | str, RateLimit]]
-    ) -> list[RateDecision]:
+    async def decide_many(self, asks: Sequence[tuple[int | str, RateLimit]]) -> list[RateDecision]:
         """One decision per (subject, limit), in order, all in one pipelined round trip; asks
         for one subject are decided in their order, as if they had come one by one."""
         calls = [
@@ -97,7 +95,9 @@ class GcraRateLimiter:
                 raise reply
         return [_decision(reply, limit) for reply, (_, limit) in zip(replies, asks, strict=True)]
 
-    def _pipelined(self, client: Any, calls: list[tuple[str, int, int]]) -> Any:
+    def _pipelined(
+        self, client: aredis.Redis, calls: list[tuple[str, int, int]]
+    ) -> aredis.client.Pipeline:
         """The GCRA calls (key, emission, burst) by EVALSHA: no SCRIPT EXISTS round trip
         before them, as redis-py's pipelined `Script` makes on every execute."""
         pipe = client.pipeline(transaction=False)
